@@ -12,7 +12,7 @@ for t in $FUZZ_TARGETS; do
 		fail=1
 		continue
 	fi
-	if ! "$top_builddir/$t" "$dir" >/dev/null 2>"$top_builddir/$t.corpus.log"; then
+	if ! "$top_builddir/$t" "$dir"/* >/dev/null 2>"$top_builddir/$t.corpus.log"; then
 		echo "FAIL: $name crashed on its corpus; see $t.corpus.log"
 		cat "$top_builddir/$t.corpus.log"
 		fail=1
