@@ -29,7 +29,7 @@
 #define PD_MULTIADDR_MAX_TEXT 2048	/* chars of text form, without NUL */
 #define PD_MULTIADDR_MAX_COMPONENTS 32	/* components per multiaddr */
 #define PD_MULTIADDR_MAX_PEER_ID 64	/* bytes of a /p2p/ multihash */
-#define PD_MULTIADDR_MAX_INLINE_KEY 42	/* identity multihash digest cap */
+#define PD_MULTIADDR_MAX_INLINE_KEY 42	/* identity digest cap, bytes */
 
 /* Protocol codes (multiformats/multiaddr protocols.csv). */
 #define PD_MULTIADDR_IP4 4
@@ -75,7 +75,7 @@ struct pd_multiaddr {
 struct pd_multiaddr_comp {
 	uint32_t code;		/* PD_MULTIADDR_* */
 	const char *name;	/* static canonical name, e.g. "p2p" */
-	const uint8_t *value;	/* borrowed from the multiaddr; NULL if none */
+	const uint8_t *value;	/* borrowed from the multiaddr, or NULL */
 	size_t value_len;	/* 0 for size-0 protocols */
 	size_t off;		/* where the component starts in bytes */
 	size_t len;		/* whole component: code, length, value */

@@ -201,7 +201,7 @@ static int
 base32_decode_case(const char *in, size_t n, uint8_t *out, size_t outlen,
     enum base_case cs)
 {
-	size_t olen, o = 0;
+	size_t o = 0;
 	uint32_t acc = 0;
 	unsigned bits = 0;
 
@@ -212,7 +212,6 @@ base32_decode_case(const char *in, size_t n, uint8_t *out, size_t outlen,
 	case 6:
 		return PD_ERR_MALFORMED;
 	}
-	olen = n / 8 * 5 + (n % 8) * 5 / 8;
 	for (size_t i = 0; i < n; i++) {
 		int v = base32_value(in[i], cs);
 
@@ -231,7 +230,6 @@ base32_decode_case(const char *in, size_t n, uint8_t *out, size_t outlen,
 	/* Leftover bits must be zero, or two texts would give the same bytes. */
 	if (acc != 0)
 		return PD_ERR_MALFORMED;
-	(void)olen;
 	return (int)o;
 }
 

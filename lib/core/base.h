@@ -10,8 +10,12 @@
  * (without the NUL), or PD_ERR_OVERFLOW if outlen is too small.
  * Decoders write bytes into out and return how many, or PD_ERR_MALFORMED
  * on a character outside the alphabet (or bad padding / trailing bits),
- * or PD_ERR_OVERFLOW if the result does not fit.  Inputs are bounded by
- * PD_BASE_MAX_INPUT bytes (base58/36 are quadratic).
+ * or PD_ERR_OVERFLOW if the result does not fit.  base58/base36 inputs
+ * (bytes to encode, characters to decode) are bounded by PD_BASE_MAX_INPUT
+ * because they are quadratic; longer ones are PD_ERR_OVERFLOW.  The linear
+ * codecs are bounded only by outlen.  Decoders are strict, so each byte
+ * string has exactly one accepted text per encoding: no whitespace, zero
+ * trailing bits, no '=' in base32.
  */
 #ifndef PD_CORE_BASE_H
 #define PD_CORE_BASE_H
@@ -60,7 +64,10 @@ enum pd_multibase {
 int pd_multibase_encode(enum pd_multibase base, const uint8_t *in, size_t n,
     char *out, size_t outlen);
 /*
- * Decode by the first character; unknown prefix is PD_ERR_UNSUPPORTED.
+ * Decode by the first character; unknown prefix is PD_ERR_UNSUPPORTED,
+ * empty input PD_ERR_MALFORMED.  The case must match the prefix: 'b'/'f'
+ * take only lower case, 'B'/'F' only upper case (as go-multibase), so a
+ * successful decode re-encodes with the same prefix to the same text.
  * *ret_base (may be NULL) gets the prefix on success.
  */
 int pd_multibase_decode(const char *in, size_t n, uint8_t *out,

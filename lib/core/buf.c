@@ -44,13 +44,26 @@ pd_buf_reserve(struct pd_buf *b, size_t extra)
 int
 pd_buf_append(struct pd_buf *b, const void *p, size_t n)
 {
+	uintptr_t src = (uintptr_t)p, base = (uintptr_t)b->data;
 	int r;
 
 	if (n == 0)
 		return 0;
-	if ((r = pd_buf_reserve(b, n)) < 0)
-		return r;
-	memcpy(b->data + b->len, p, n);
+	/*
+	 * p may point into b itself (appending a slice of the buffer);
+	 * reserve can move the storage, so re-derive p from its offset.
+	 */
+	if (b->data != NULL && src >= base && src < base + b->len) {
+		size_t off = src - base;
+
+		if ((r = pd_buf_reserve(b, n)) < 0)
+			return r;
+		memmove(b->data + b->len, b->data + off, n);
+	} else {
+		if ((r = pd_buf_reserve(b, n)) < 0)
+			return r;
+		memcpy(b->data + b->len, p, n);
+	}
 	b->len += n;
 	return 0;
 }

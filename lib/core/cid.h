@@ -26,17 +26,33 @@ struct pd_cid {
 	size_t mh_len;
 };
 
-/* Decode binary CIDv1 filling exactly p[0..len). */
+/*
+ * Decode binary CIDv1 filling exactly p[0..len).  0, or PD_ERR_UNSUPPORTED
+ * (version other than 1, e.g. a CIDv0 multihash), PD_ERR_OVERFLOW (len over
+ * PD_CID_MAX_BIN), or the varint/multihash errors (multihash.h).  The codec
+ * is not checked: callers compare it with what they expect.
+ */
 int pd_cid_decode(const uint8_t *p, size_t len, struct pd_cid *ret_cid);
+/*
+ * Append the binary CIDv1 to b.  mh must be one well-formed multihash
+ * (else PD_ERR_INVAL); PD_ERR_OVERFLOW for a codec over
+ * PD_VARINT_MAX_VALUE; b is unchanged on failure.
+ */
 int pd_cid_encode(struct pd_buf *b, uint64_t codec, const uint8_t *mh,
     size_t mhlen);
 /*
  * Parse text: multibase-decode into buf (caller storage, PD_CID_MAX_BIN is
- * enough), then decode; *ret_cid borrows from buf.
+ * enough), then decode; *ret_cid borrows from buf.  Text over
+ * PD_CID_MAX_TEXT is PD_ERR_OVERFLOW; otherwise the errors of
+ * pd_multibase_decode (unknown prefix: PD_ERR_UNSUPPORTED, so "Qm..." is
+ * rejected) and pd_cid_decode.
  */
 int pd_cid_parse(const char *text, size_t n, uint8_t *buf, size_t buflen,
     struct pd_cid *ret_cid);
-/* Format as base32 text; returns length or PD_ERR_OVERFLOW. */
+/*
+ * Format as multibase base32 text ("b..."); returns the length, or
+ * PD_ERR_OVERFLOW (outlen too small) / PD_ERR_INVAL (bad multihash).
+ */
 int pd_cid_format(uint64_t codec, const uint8_t *mh, size_t mhlen,
     char *out, size_t outlen);
 

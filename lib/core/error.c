@@ -30,13 +30,20 @@ static const char *const error_names[] = {
 	[PD_ERR_CLOSED - PD_ERR_BASE] = "closed",
 };
 
+_Static_assert(sizeof(error_names) / sizeof(error_names[0]) ==
+    PD_ERR_LAST_ - PD_ERR_BASE, "every PD_ERR_* code needs a name");
+
 const char *
 pd_strerror(int err)
 {
 	if (err == 0)
 		return "success";
-	if (err >= PD_ERR_BASE && err < PD_ERR_LAST_)
-		return error_names[err - PD_ERR_BASE];
+	if (err >= PD_ERR_BASE && err < PD_ERR_LAST_) {
+		/* A code added in the middle without a name is still named. */
+		const char *s = error_names[err - PD_ERR_BASE];
+
+		return s != NULL ? s : "unknown error";
+	}
 	if (err < 0 && err > PD_ERR_BASE)
 		return strerror(-err);
 	return "unknown error";

@@ -71,7 +71,8 @@ pd_logv(enum pd_log_level level, const char *fmt, va_list ap)
 
 	if (level > log_level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	line[0] = '\0';	/* defined even if vsnprintf fails */
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	if (log_sink != NULL)
 		log_sink(level, line, log_sink_arg);
 	else

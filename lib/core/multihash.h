@@ -28,12 +28,22 @@ struct pd_multihash {
  */
 int pd_multihash_decode(const uint8_t *p, size_t len,
     struct pd_multihash *ret_mh);
-/* Like decode, but reads one multihash from the front; returns bytes used. */
+/*
+ * Like decode, but reads one multihash from the front; returns bytes used.
+ * Errors (both): PD_ERR_TRUNCATED (input ends early), PD_ERR_NOT_MINIMAL /
+ * PD_ERR_OVERFLOW (bad varints), PD_ERR_OVERFLOW (digest over
+ * PD_MH_MAX_DIGEST), PD_ERR_MALFORMED (sha2-256 digest not 32 bytes).
+ */
 int pd_multihash_decode_prefix(const uint8_t *p, size_t len,
     struct pd_multihash *ret_mh);
+/*
+ * Append code ‖ len ‖ digest to b.  0, PD_ERR_OVERFLOW (code over
+ * PD_VARINT_MAX_VALUE or len over PD_MH_MAX_DIGEST), PD_ERR_INVAL
+ * (sha2-256 with len != 32) or PD_ERR_NOMEM; b is unchanged on failure.
+ */
 int pd_multihash_encode(struct pd_buf *b, uint64_t code,
     const uint8_t *digest, size_t len);
-/* Append sha2-256(data) as a multihash. */
+/* Append sha2-256(data) as a multihash (34 bytes); 0 or PD_ERR_NOMEM. */
 int pd_multihash_sha256(struct pd_buf *b, const void *data, size_t n);
 
 #endif

@@ -53,6 +53,11 @@ int pd_pb_next(struct pd_pb_reader *r, struct pd_pb_field *ret_f);
 /* Protobuf varint decode (≤ 10 bytes); returns bytes used or error. */
 int pd_pb_varint_decode(const uint8_t *p, size_t len, uint64_t *ret_v);
 
+/*
+ * Writers return 0, PD_ERR_INVAL (field number 0 or over PD_PB_MAX_FIELD,
+ * unknown wire type, NULL string) or PD_ERR_NOMEM / PD_ERR_OVERFLOW from
+ * the buffer; on failure b is left as it was (no half-written field).
+ */
 int pd_pb_put_tag(struct pd_buf *b, uint32_t num, enum pd_pb_wire wire);
 int pd_pb_put_varint(struct pd_buf *b, uint32_t num, uint64_t v);
 int pd_pb_put_bytes(struct pd_buf *b, uint32_t num, const void *p, size_t n);

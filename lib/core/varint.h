@@ -24,6 +24,7 @@ size_t pd_varint_size(uint64_t v);
  * or PD_ERR_OVERFLOW if v > PD_VARINT_MAX_VALUE.
  */
 int pd_varint_encode(uint64_t v, uint8_t out[PD_VARINT_MAX_LEN]);
+/* Append the encoding of v to b: 0, PD_ERR_OVERFLOW or PD_ERR_NOMEM. */
 int pd_varint_append(struct pd_buf *b, uint64_t v);
 /*
  * Decode one varint from the front of p[0..len).  Returns the number of

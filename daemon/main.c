@@ -1,0 +1,379 @@
+/*
+ * main.c - peerdiscd: command line, startup and the event loop.
+ *
+ * Startup happens in one visible order: read the command line, read and
+ * check the configuration (all errors, then stop), set the log level,
+ * create the state directory, load or create the identity key, then run
+ * one libevent base with SIGINT/SIGTERM (clean exit) and SIGHUP (reload:
+ * re-read the file, apply the live keys, name the keys that need a
+ * restart).  Only this directory may exit(); fatal errors are allowed
+ * only before the loop runs (style.md §7.3).  The engine (transport,
+ * discovery, control socket) attaches to the same base in later issues.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+/*
+ * <config.h> is autoconf's (PACKAGE_VERSION), found through -I$(top_builddir);
+ * "config.h" is this directory's daemon/config.h.
+ */
+#include <config.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "crypto/key.h"
+#include "crypto/keyfile.h"
+#include "crypto/peerid.h"
+#include "config.h"
+#include "paths.h"
+
+#define MAIN_DEFAULT_CONF SYSCONFDIR "/peerdisc/peerdiscd.conf"
+#define MAIN_STATE_DIR_MODE 0700
+#define MAIN_WHY_MAX 512
+
+/* What the command line asked for. */
+enum main_action {
+	MAIN_RUN,
+	MAIN_CHECK_CONFIG,
+	MAIN_PRINT_CONFIG,
+};
+
+/* The daemon's state; lives on main()'s stack for the whole run. */
+struct main_state {
+	enum main_action action;
+	const char *conf_arg;		/* -c FILE, or NULL */
+	int cli_level;			/* -l LEVEL, or -1 */
+	struct paths_env env;
+	struct pd_config cfg;		/* the running configuration */
+	struct event_base *base;
+	struct event *ev_int, *ev_term, *ev_hup;
+};
+
+static void main_fatalx(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Log at error level and stop; only before the loop runs. */
+static void
+main_fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pd_logv(PD_LOG_LEVEL_ERR, fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+/* The stderr sink: "peerdiscd[PID]: LEVEL: message". */
+static void
+main_log_sink(enum pd_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "peerdiscd[%ld]: %s: %s\n", (long)getpid(),
+	    pd_log_level_name(level), msg);
+}
+
+/* libevent's own warnings go through our logger. */
+static void
+main_event_log_cb(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		pd_log(PD_LOG_LEVEL_DEBUG, "libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		PD_LOG_INFO("libevent: %s", msg);
+		break;
+	case EVENT_LOG_WARN:
+		PD_LOG_WARN("libevent: %s", msg);
+		break;
+	default:
+		PD_LOG_ERR("libevent: %s", msg);
+		break;
+	}
+}
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: peerdiscd [-c FILE] [--check-config] [--print-config] "
+	    "[-l LEVEL]\n"
+	    "                 [--version] [--help]\n"
+	    "  -c, --config FILE      read FILE (default: %s,\n"
+	    "                         built-in defaults if it does not exist)\n"
+	    "      --check-config     check the configuration: print "
+	    "\"configuration OK\"\n"
+	    "                         or every error, and exit\n"
+	    "      --print-config     print the effective configuration and "
+	    "exit\n"
+	    "  -l, --log-level LEVEL  error, warn, info or debug (overrides "
+	    "log.level)\n"
+	    "  -V, --version          print the version and exit\n"
+	    "  -h, --help             print this help and exit\n",
+	    MAIN_DEFAULT_CONF);
+}
+
+/* Parse argv into st; exits on --help, --version and usage errors. */
+static void
+main_args(struct main_state *st, int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_PRINT };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "print-config", no_argument, NULL, OPT_PRINT },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum pd_log_level level;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			st->conf_arg = optarg;
+			break;
+		case OPT_CHECK:
+			st->action = MAIN_CHECK_CONFIG;
+			break;
+		case OPT_PRINT:
+			st->action = MAIN_PRINT_CONFIG;
+			break;
+		case 'l':
+			if (pd_log_level_parse(optarg, &level) < 0) {
+				fprintf(stderr, "peerdiscd: bad log level '%s' "
+				    "(error, warn, info or debug)\n", optarg);
+				main_usage(stderr);
+				exit(EXIT_FAILURE);
+			}
+			st->cli_level = (int)level;
+			break;
+		case 'V':
+			printf("peerdiscd %s\n", PACKAGE_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			main_usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			main_usage(stderr);
+			exit(EXIT_FAILURE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "peerdiscd: unexpected argument '%s'\n",
+		    argv[optind]);
+		main_usage(stderr);
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* The file to read: -c, else the default if it exists, else NULL. */
+static const char *
+main_conf_path(const struct main_state *st)
+{
+	if (st->conf_arg != NULL)
+		return st->conf_arg;
+	if (access(MAIN_DEFAULT_CONF, F_OK) == 0)
+		return MAIN_DEFAULT_CONF;
+	return NULL;
+}
+
+/* --check-config and --print-config: the exit status. */
+static int
+main_config_only(struct main_state *st)
+{
+	struct pd_config_errors errs = { 0 };
+	int status = EXIT_SUCCESS;
+
+	if (config_load(main_conf_path(st), &st->env, &st->cfg, &errs) < 0) {
+		config_errors_print(stderr, &errs);
+		status = EXIT_FAILURE;
+	} else if (st->action == MAIN_CHECK_CONFIG)
+		printf("configuration OK\n");
+	else if (config_print(stdout, &st->cfg) < 0 || fflush(stdout) != 0)
+		status = EXIT_FAILURE;
+	config_errors_clear(&errs);
+	config_clear(&st->cfg);
+	return status;
+}
+
+static void
+main_apply_level(const struct main_state *st)
+{
+	pd_log_set_level((enum pd_log_level)(st->cli_level >= 0 ?
+	    st->cli_level : st->cfg.log_level));
+}
+
+/* Load or create the identity and log who we are. */
+static void
+main_identity(const struct main_state *st)
+{
+	struct pd_privkey key;
+	struct pd_pubkey pub;
+	struct pd_peerid id;
+	char why[MAIN_WHY_MAX] = "", text[PD_PEERID_TEXT_MAX];
+	int created = 0, r;
+
+	if ((r = pd_keyfile_load_or_create(st->cfg.node_identity, &key,
+	    &created, why, sizeof(why))) < 0)
+		main_fatalx("cannot use the identity key: %s",
+		    why[0] != '\0' ? why : pd_strerror(r));
+	r = pd_privkey_public(&key, &pub);
+	pd_privkey_clear(&key);
+	if (r < 0 || pd_peerid_from_pubkey(&pub, &id) < 0 ||
+	    pd_peerid_format(&id, text, sizeof(text)) < 0)
+		main_fatalx("%s: cannot derive the peer ID",
+		    st->cfg.node_identity);
+	if (created)
+		PD_LOG_INFO("identity created at %s", st->cfg.node_identity);
+	PD_LOG_INFO("peer ID %s", text);
+}
+
+static void
+main_reload_change_cb(const struct pd_config_row *row, bool applied,
+    void *arg)
+{
+	(void)arg;
+	if (applied)
+		PD_LOG_INFO("reload: %s.%s changed; applied", row->section,
+		    row->key);
+	else
+		PD_LOG_WARN("reload: %s.%s changed; restart peerdiscd to "
+		    "apply it", row->section, row->key);
+}
+
+/* SIGHUP: re-read the configuration and apply what can change live. */
+static void
+main_reload(struct main_state *st)
+{
+	struct pd_config_errors errs = { 0 };
+	struct pd_config next;
+	const char *path = main_conf_path(st);
+	size_t changed;
+
+	PD_LOG_INFO("reloading configuration from %s",
+	    path != NULL ? path : "built-in defaults");
+	if (config_load(path, &st->env, &next, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			PD_LOG_ERR("%s", errs.msgs[i]);
+		PD_LOG_ERR("reload failed with %zu error%s; keeping the "
+		    "running configuration", errs.n + errs.dropped,
+		    errs.n + errs.dropped == 1 ? "" : "s");
+		config_errors_clear(&errs);
+		return;
+	}
+	changed = config_apply_live(&st->cfg, &next, main_reload_change_cb,
+	    NULL);
+	config_clear(&next);
+	main_apply_level(st);
+	if (changed == 0)
+		PD_LOG_INFO("reload: no changes");
+}
+
+static void
+main_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct main_state *st = arg;
+
+	(void)events;
+	if (sig == SIGHUP) {
+		main_reload(st);
+		return;
+	}
+	PD_LOG_INFO("%s received; shutting down",
+	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopexit(st->base, NULL);
+}
+
+/* Read the configuration for a run; fatal with every error listed. */
+static void
+main_load_config(struct main_state *st)
+{
+	struct pd_config_errors errs = { 0 };
+	const char *path = main_conf_path(st);
+
+	if (config_load(path, &st->env, &st->cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			PD_LOG_ERR("%s", errs.msgs[i]);
+		main_fatalx("configuration has %zu error%s",
+		    errs.n + errs.dropped,
+		    errs.n + errs.dropped == 1 ? "" : "s");
+	}
+	main_apply_level(st);
+	PD_LOG_INFO("peerdiscd %s starting; configuration: %s",
+	    PACKAGE_VERSION, path != NULL ? path : "built-in defaults");
+}
+
+static void
+main_setup_loop(struct main_state *st)
+{
+	event_set_log_callback(main_event_log_cb);
+	if ((st->base = event_base_new()) == NULL)
+		main_fatalx("cannot create the event loop");
+	st->ev_int = evsignal_new(st->base, SIGINT, main_signal_cb, st);
+	st->ev_term = evsignal_new(st->base, SIGTERM, main_signal_cb, st);
+	st->ev_hup = evsignal_new(st->base, SIGHUP, main_signal_cb, st);
+	if (st->ev_int == NULL || st->ev_term == NULL || st->ev_hup == NULL ||
+	    evsignal_add(st->ev_int, NULL) < 0 ||
+	    evsignal_add(st->ev_term, NULL) < 0 ||
+	    evsignal_add(st->ev_hup, NULL) < 0)
+		main_fatalx("cannot install signal handlers");
+}
+
+static void
+main_teardown(struct main_state *st)
+{
+	if (st->ev_hup != NULL)
+		event_free(st->ev_hup);
+	if (st->ev_term != NULL)
+		event_free(st->ev_term);
+	if (st->ev_int != NULL)
+		event_free(st->ev_int);
+	if (st->base != NULL)
+		event_base_free(st->base);
+	config_clear(&st->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_state st;
+	char why[MAIN_WHY_MAX];
+
+	memset(&st, 0, sizeof(st));
+	st.cli_level = -1;
+	main_args(&st, argc, argv);
+	paths_env_from_process(&st.env);
+	if (st.action != MAIN_RUN)
+		return main_config_only(&st);
+
+	signal(SIGPIPE, SIG_IGN);
+	pd_log_set_sink(main_log_sink, NULL);
+	main_setup_loop(&st);		/* signals wait for the loop from here */
+	main_load_config(&st);
+	if (paths_mkdir_p(st.cfg.node_state_dir, MAIN_STATE_DIR_MODE, why,
+	    sizeof(why)) < 0)
+		main_fatalx("cannot create the state directory: %s", why);
+	PD_LOG_INFO("state directory %s", st.cfg.node_state_dir);
+	main_identity(&st);
+
+	if (event_base_dispatch(st.base) < 0) {
+		PD_LOG_ERR("event loop failed");
+		main_teardown(&st);
+		return EXIT_FAILURE;
+	}
+	PD_LOG_INFO("stopped");
+	main_teardown(&st);
+	return EXIT_SUCCESS;
+}

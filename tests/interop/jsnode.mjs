@@ -1,0 +1,352 @@
+#!/usr/bin/env node
+// A js-libp2p node driven from the command line, for peerdisc's interop
+// tests and benchmarks.  It prints one JSON object per line on stdout for
+// everything that happens (see README.md), and stops on SIGTERM, SIGINT or
+// --exit-after.  libp2p's own debug log goes to stderr with DEBUG=libp2p:*.
+
+// Must come before anything from libp2p: Node 20 lacks Promise.withResolvers.
+import './shim.mjs'
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import process from 'node:process'
+
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { identify, identifyPush } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+
+const USAGE = `usage: node jsnode.mjs [options]
+  --listen MA          listen address, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --key FILE           private key, hex of the libp2p protobuf encoding; created
+                       (mode 0600) if FILE does not exist
+  --key-type TYPE      type of a generated key: Ed25519 (default), secp256k1,
+                       ECDSA, RSA
+  --dial MA            dial after start, repeatable, in order
+  --ping               ping every dialed peer --count times
+  --count N            pings per dialed peer (default 1)
+  --kad                enable kad-dht in server mode (clientMode: false)
+  --kad-protocol P     DHT protocol (default /ipfs/kad/1.0.0)
+  --kad-mapper M       peerInfoMapper: passthrough (default), private
+                       (removePrivateAddressesMapper), public
+                       (removePublicAddressesMapper)
+  --find-peer ID       after the dials, peerRouting.findPeer(ID) over the
+                       network (useCache: false); needs --kad
+  --find-timeout S     timeout of --find-peer (default 30)
+  --psk FILE           private network: pnet with this swarm key file
+  --mdns               enable mDNS discovery
+  --mdns-interval MS   mDNS query interval (default 10000)
+  --bootstrap MA       bootstrap peer, repeatable
+  --max-connections N  connection manager maxConnections (default 300)
+  --exit-after S       stop after S seconds (default: run until SIGTERM/SIGINT)
+  --help
+`
+
+const t0 = performance.now()
+let ready = false
+const pending = []
+
+// One JSON object per line.  Everything before "listening" is held back so
+// that "listening" is always the first line.
+function emit (event, fields = {}) {
+  const line = JSON.stringify({ event, ...fields, t_ms: Math.round((performance.now() - t0) * 10) / 10 }) + '\n'
+  if (!ready && event !== 'listening') {
+    pending.push(line)
+    return
+  }
+  process.stdout.write(line)
+}
+
+function flushPending () {
+  ready = true
+  for (const line of pending.splice(0)) process.stdout.write(line)
+}
+
+function errMessage (err) {
+  if (err == null) return String(err)
+  const name = err.name != null && err.name !== 'Error' ? `${err.name}: ` : ''
+  return `${name}${err.message ?? String(err)}`
+}
+
+function fatal (message) {
+  process.stderr.write(`jsnode: ${message}\n`)
+  process.exit(2)
+}
+
+function parseArgs (argv) {
+  const opts = {
+    listen: [],
+    key: null,
+    keyType: 'Ed25519',
+    dial: [],
+    ping: false,
+    count: 1,
+    kad: false,
+    kadProtocol: '/ipfs/kad/1.0.0',
+    kadMapper: 'passthrough',
+    findPeer: null,
+    findTimeout: 30,
+    psk: null,
+    mdns: false,
+    mdnsInterval: 10000,
+    bootstrap: [],
+    maxConnections: 300,
+    exitAfter: null
+  }
+  const number = (name, v, min) => {
+    const n = Number(v)
+    if (v === undefined || !Number.isFinite(n) || n < min) fatal(`${name} needs a number >= ${min}`)
+    return n
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const val = () => {
+      if (i + 1 >= argv.length) fatal(`${a} needs a value`)
+      return argv[++i]
+    }
+    switch (a) {
+      case '--listen': opts.listen.push(val()); break
+      case '--key': opts.key = val(); break
+      case '--key-type': opts.keyType = val(); break
+      case '--dial': opts.dial.push(val()); break
+      case '--ping': opts.ping = true; break
+      case '--count': opts.count = Math.floor(number(a, val(), 1)); break
+      case '--kad': opts.kad = true; break
+      case '--kad-protocol': opts.kadProtocol = val(); break
+      case '--kad-mapper': opts.kadMapper = val(); break
+      case '--find-peer': opts.findPeer = val(); break
+      case '--find-timeout': opts.findTimeout = number(a, val(), 0); break
+      case '--psk': opts.psk = val(); break
+      case '--mdns': opts.mdns = true; break
+      case '--mdns-interval': opts.mdnsInterval = Math.floor(number(a, val(), 1)); break
+      case '--bootstrap': opts.bootstrap.push(val()); break
+      case '--max-connections': opts.maxConnections = Math.floor(number(a, val(), 1)); break
+      case '--exit-after': opts.exitAfter = number(a, val(), 0); break
+      case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break
+      default: fatal(`unknown argument ${a}\n${USAGE}`)
+    }
+  }
+  if (opts.listen.length === 0) opts.listen.push('/ip4/127.0.0.1/tcp/0')
+  if (opts.findPeer != null && !opts.kad) fatal('--find-peer needs --kad')
+  if (!['passthrough', 'private', 'public'].includes(opts.kadMapper)) fatal('--kad-mapper is passthrough, private or public')
+  return opts
+}
+
+async function loadKey (file, type) {
+  if (file == null) return generateKeyPair(type)
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim()
+    if (!/^([0-9a-fA-F]{2})+$/.test(hex)) fatal(`${file}: not a hex string`)
+    return privateKeyFromProtobuf(Uint8Array.from(Buffer.from(hex, 'hex')))
+  }
+  const key = await generateKeyPair(type)
+  writeFileSync(file, Buffer.from(privateKeyToProtobuf(key)).toString('hex') + '\n', { mode: 0o600 })
+  return key
+}
+
+const str = (x) => x?.toString()
+const addrs = (list) => (list ?? []).map(a => a.toString())
+
+// Wrap a peer-discovery factory so its finds are reported with their source.
+function tagged (source, factory) {
+  return (components) => {
+    const d = factory(components)
+    d.addEventListener('peer', (evt) => {
+      emit('peer_discovery', { source, peer: str(evt.detail.id), addrs: addrs(evt.detail.multiaddrs) })
+    })
+    return d
+  }
+}
+
+async function main () {
+  const opts = parseArgs(process.argv.slice(2))
+
+  let stopping = null
+  let node = null
+  const shutdown = (why, code = 0) => {
+    if (stopping != null) return stopping
+    stopping = (async () => {
+      emit('stopping', { reason: why })
+      if (node != null) {
+        const timer = setTimeout(() => {
+          emit('error', { message: 'node.stop() did not finish within 5 s' })
+          flushPending()
+          process.exit(code === 0 ? 1 : code)
+        }, 5000)
+        try {
+          await node.stop()
+        } catch (err) {
+          emit('error', { message: `stop: ${errMessage(err)}` })
+        }
+        clearTimeout(timer)
+      }
+      emit('stopped')
+      flushPending()
+      process.exit(code)
+    })()
+    return stopping
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  // A reader that went away must not leave a node running.
+  process.stdout.on('error', () => { process.exit(1) })
+  process.on('unhandledRejection', (err) => { emit('error', { message: `unhandled rejection: ${errMessage(err)}` }) })
+  process.on('uncaughtException', (err) => {
+    emit('error', { message: `uncaught exception: ${errMessage(err)}` })
+    shutdown('uncaught exception', 1)
+  })
+
+  const privateKey = await loadKey(opts.key, opts.keyType)
+
+  const services = {
+    identify: identify(),
+    identifyPush: identifyPush(),
+    // Default maxOutboundStreams is 1, and kad-dht pings every new contact
+    // right after identify: a --ping issued then fails with
+    // TooManyOutboundProtocolStreamsError.  The server side (2 inbound ping
+    // streams per connection) keeps its default.
+    ping: ping({ maxOutboundStreams: 4 })
+  }
+  if (opts.kad) {
+    services.dht = kadDHT({
+      protocol: opts.kadProtocol,
+      clientMode: false,
+      peerInfoMapper: {
+        passthrough: passthroughMapper,
+        private: removePrivateAddressesMapper,
+        public: removePublicAddressesMapper
+      }[opts.kadMapper]
+    })
+  }
+
+  const peerDiscovery = []
+  if (opts.mdns) peerDiscovery.push(tagged('mdns', mdns({ interval: opts.mdnsInterval })))
+  if (opts.bootstrap.length > 0) peerDiscovery.push(tagged('bootstrap', bootstrap({ list: opts.bootstrap })))
+
+  node = await createLibp2p({
+    start: false,
+    privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: opts.psk != null ? preSharedKey({ psk: Uint8Array.from(readFileSync(opts.psk)) }) : undefined,
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: opts.maxConnections,
+      // Lift the inbound policy limits (5 connections per second per host,
+      // 10 pending upgrades): a loopback benchmark would measure them.
+      inboundConnectionThreshold: 1_000_000,
+      maxIncomingPendingConnections: 1_000_000
+    },
+    services
+  })
+
+  node.addEventListener('connection:open', (evt) => {
+    const c = evt.detail
+    emit('connected', { peer: str(c.remotePeer), addr: str(c.remoteAddr), direction: c.direction, id: c.id, encryption: c.encryption, multiplexer: c.multiplexer })
+  })
+  node.addEventListener('connection:close', (evt) => {
+    const c = evt.detail
+    emit('disconnected', { peer: str(c.remotePeer), addr: str(c.remoteAddr), direction: c.direction, id: c.id })
+  })
+  node.addEventListener('peer:identify', (evt) => {
+    const r = evt.detail
+    emit('identified', {
+      peer: str(r.peerId),
+      agent: r.agentVersion,
+      protocolVersion: r.protocolVersion,
+      protocols: r.protocols,
+      listenAddrs: addrs(r.listenAddrs),
+      observedAddr: str(r.observedAddr),
+      signedPeerRecord: r.signedPeerRecord != null,
+      addr: str(r.connection?.remoteAddr)
+    })
+  })
+  if (opts.kad) {
+    const dht = node.services.dht
+    dht.addEventListener('peer', (evt) => {
+      emit('peer_discovery', { source: 'kad', peer: str(evt.detail.id), addrs: addrs(evt.detail.multiaddrs) })
+    })
+    dht.routingTable.addEventListener('peer:add', (evt) => { emit('kad_table', { action: 'add', peer: str(evt.detail) }) })
+    dht.routingTable.addEventListener('peer:remove', (evt) => { emit('kad_table', { action: 'remove', peer: str(evt.detail) }) })
+  }
+
+  try {
+    await node.start()
+  } catch (err) {
+    emit('error', { message: `start: ${errMessage(err)}` })
+    flushPending()
+    process.exit(1)
+  }
+  emit('listening', {
+    peer: str(node.peerId),
+    addrs: addrs(node.getMultiaddrs()),
+    protocols: node.getProtocols(),
+    kad: opts.kad ? { protocol: opts.kadProtocol, mode: node.services.dht.getMode() } : null
+  })
+  flushPending()
+
+  if (opts.exitAfter != null) {
+    setTimeout(() => { shutdown('exit-after') }, opts.exitAfter * 1000)
+  }
+
+  const dialed = []
+  for (const addr of opts.dial) {
+    try {
+      const c = await node.dial(multiaddr(addr))
+      emit('dialed', { addr, peer: str(c.remotePeer) })
+      dialed.push(c.remotePeer)
+    } catch (err) {
+      emit('dial_error', { addr, message: errMessage(err) })
+    }
+  }
+
+  if (opts.ping) {
+    for (const peer of dialed) {
+      for (let seq = 1; seq <= opts.count && stopping == null; seq++) {
+        const start = performance.now()
+        try {
+          const rtt = await node.services.ping.ping(peer)
+          // rtt_ms is libp2p's figure (whole ms, echo only); elapsed_ms
+          // includes opening the stream.
+          emit('ping', { peer: str(peer), seq, rtt_ms: rtt, elapsed_ms: Math.round((performance.now() - start) * 1000) / 1000 })
+        } catch (err) {
+          emit('ping_error', { peer: str(peer), seq, message: errMessage(err) })
+        }
+      }
+    }
+  }
+
+  if (opts.findPeer != null && stopping == null) {
+    const start = performance.now()
+    try {
+      const target = peerIdFromString(opts.findPeer)
+      const found = await node.peerRouting.findPeer(target, {
+        useCache: false,
+        signal: AbortSignal.timeout(opts.findTimeout * 1000)
+      })
+      emit('find_peer', { target: opts.findPeer, found: true, peer: str(found.id), addrs: addrs(found.multiaddrs), elapsed_ms: Math.round(performance.now() - start) })
+    } catch (err) {
+      emit('find_peer', { target: opts.findPeer, found: false, message: errMessage(err), elapsed_ms: Math.round(performance.now() - start) })
+    }
+  }
+
+  // Everything the command line asked for has been attempted.
+  if (stopping == null) emit('done')
+}
+
+main().catch((err) => {
+  emit('error', { message: errMessage(err) })
+  flushPending()
+  process.exit(1)
+})
