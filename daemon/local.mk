@@ -9,7 +9,8 @@ daemon_config_sources = \
 	daemon/config.c daemon/config.h \
 	daemon/config-table.c \
 	daemon/paths.c daemon/paths.h
-daemon_peerdiscd_SOURCES = daemon/main.c $(daemon_config_sources)
+daemon_peerdiscd_SOURCES = daemon/main.c daemon/node.c daemon/node.h \
+	$(daemon_config_sources)
 daemon_peerdiscd_LDADD = lib/libpeerdisc.la $(LIBEVENT_LIBS) $(INIH_LIBS) \
 	$(SODIUM_LIBS) $(SYSTEMD_LIBS)
 

@@ -33,11 +33,13 @@
 #include "crypto/keyfile.h"
 #include "crypto/peerid.h"
 #include "config.h"
+#include "node.h"
 #include "paths.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/peerdisc/peerdiscd.conf"
 #define MAIN_STATE_DIR_MODE 0700
 #define MAIN_WHY_MAX 512
+#define MAIN_MAX_DIALS 64		/* --dial options */
 
 /* What the command line asked for. */
 enum main_action {
@@ -55,6 +57,9 @@ struct main_state {
 	struct pd_config cfg;		/* the running configuration */
 	struct event_base *base;
 	struct event *ev_int, *ev_term, *ev_hup;
+	struct node *node;		/* the libp2p host */
+	const char *dials[MAIN_MAX_DIALS];	/* --dial, a test aid */
+	size_t ndials;
 };
 
 static void main_fatalx(const char *fmt, ...)
@@ -107,7 +112,7 @@ main_usage(FILE *f)
 	fprintf(f,
 	    "usage: peerdiscd [-c FILE] [--check-config] [--print-config] "
 	    "[-l LEVEL]\n"
-	    "                 [--version] [--help]\n"
+	    "                 [--dial MULTIADDR]... [--version] [--help]\n"
 	    "  -c, --config FILE      read FILE (default: %s,\n"
 	    "                         built-in defaults if it does not exist)\n"
 	    "      --check-config     check the configuration: print "
@@ -117,6 +122,9 @@ main_usage(FILE *f)
 	    "exit\n"
 	    "  -l, --log-level LEVEL  error, warn, info or debug (overrides "
 	    "log.level)\n"
+	    "      --dial MULTIADDR   test aid: dial MULTIADDR once at start "
+	    "(repeatable);\n"
+	    "                         the control socket replaces it\n"
 	    "  -V, --version          print the version and exit\n"
 	    "  -h, --help             print this help and exit\n",
 	    MAIN_DEFAULT_CONF);
@@ -126,12 +134,13 @@ main_usage(FILE *f)
 static void
 main_args(struct main_state *st, int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_PRINT };
+	enum { OPT_CHECK = 256, OPT_PRINT, OPT_DIAL };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "print-config", no_argument, NULL, OPT_PRINT },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "dial", required_argument, NULL, OPT_DIAL },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -158,6 +167,14 @@ main_args(struct main_state *st, int argc, char **argv)
 				exit(EXIT_FAILURE);
 			}
 			st->cli_level = (int)level;
+			break;
+		case OPT_DIAL:
+			if (st->ndials == MAIN_MAX_DIALS) {
+				fprintf(stderr, "peerdiscd: at most %d --dial "
+				    "options\n", MAIN_MAX_DIALS);
+				exit(EXIT_FAILURE);
+			}
+			st->dials[st->ndials++] = optarg;
 			break;
 		case 'V':
 			printf("peerdiscd %s\n", PACKAGE_VERSION);
@@ -215,9 +232,9 @@ main_apply_level(const struct main_state *st)
 	    st->cli_level : st->cfg.log_level));
 }
 
-/* Load or create the identity and log who we are. */
+/* Load or create the identity into *key and log who we are. */
 static void
-main_identity(const struct main_state *st)
+main_identity(const struct main_state *st, struct pd_privkey *ret_key)
 {
 	struct pd_privkey key;
 	struct pd_pubkey pub;
@@ -230,6 +247,7 @@ main_identity(const struct main_state *st)
 		main_fatalx("cannot use the identity key: %s",
 		    why[0] != '\0' ? why : pd_strerror(r));
 	r = pd_privkey_public(&key, &pub);
+	*ret_key = key;
 	pd_privkey_clear(&key);
 	if (r < 0 || pd_peerid_from_pubkey(&pub, &id) < 0 ||
 	    pd_peerid_format(&id, text, sizeof(text)) < 0)
@@ -331,9 +349,24 @@ main_setup_loop(struct main_state *st)
 		main_fatalx("cannot install signal handlers");
 }
 
+/* Start the libp2p host and the --dial test aid. */
+static void
+main_start_node(struct main_state *st, const struct pd_privkey *key)
+{
+	char *cause = NULL, why[MAIN_WHY_MAX];
+
+	if ((st->node = node_new(st->base, &st->cfg, key, &cause)) == NULL)
+		main_fatalx("%s", cause != NULL ? cause : "out of memory");
+	for (size_t i = 0; i < st->ndials; i++)
+		if (node_dial(st->node, st->dials[i], why, sizeof(why)) < 0)
+			PD_LOG_WARN("--dial %s: %s", st->dials[i], why);
+}
+
 static void
 main_teardown(struct main_state *st)
 {
+	node_free(st->node);
+	st->node = NULL;
 	if (st->ev_hup != NULL)
 		event_free(st->ev_hup);
 	if (st->ev_term != NULL)
@@ -349,6 +382,7 @@ int
 main(int argc, char **argv)
 {
 	struct main_state st;
+	struct pd_privkey key;
 	char why[MAIN_WHY_MAX];
 
 	memset(&st, 0, sizeof(st));
@@ -366,7 +400,9 @@ main(int argc, char **argv)
 	    sizeof(why)) < 0)
 		main_fatalx("cannot create the state directory: %s", why);
 	PD_LOG_INFO("state directory %s", st.cfg.node_state_dir);
-	main_identity(&st);
+	main_identity(&st, &key);
+	main_start_node(&st, &key);
+	pd_privkey_clear(&key);
 
 	if (event_base_dispatch(st.base) < 0) {
 		PD_LOG_ERR("event loop failed");
