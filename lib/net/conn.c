@@ -179,8 +179,22 @@ conn_free(struct pd_conn *c)
 		PD_LOG_INFO("inbound connection from %s dropped during the "
 		    "upgrade: %s", addr, c->why);
 	}
-	if (c->bev != NULL)
+	if (c->bev != NULL) {
+		/*
+		 * conn_fail() stopped writing: send what is still queued
+		 * (a yamux Go Away, an mss answer) once, without blocking,
+		 * so the peer learns why.  The bufferevent keeps the start
+		 * of its output frozen; it is freed right after.
+		 */
+		struct evbuffer *pending = bufferevent_get_output(c->bev);
+		evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+		if (fd >= 0 && evbuffer_get_length(pending) > 0) {
+			evbuffer_unfreeze(pending, 1);
+			(void)evbuffer_write(pending, fd);
+		}
 		bufferevent_free(c->bev);
+	}
 	if (c->timeout_ev != NULL)
 		event_free(c->timeout_ev);
 	pd_mss_free(c->mss);
