@@ -40,13 +40,13 @@
 struct config_parser {
 	const char *name;		/* file name for messages */
 	const char *p, *end;		/* input not yet read */
-	int lineno;			/* line last given to inih (1-based) */
+	int lineno;			/* line last given to inih, from 1 */
 	bool cont;			/* that line continues a value */
 	bool prev_name;			/* inih has a key to continue */
 	bool section_bad;		/* inside an unknown section */
 	const struct pd_config_row *row; /* row of the last key line, or
 					    NULL if it was rejected */
-	bool list_full;			/* row's list hit its cap (reported) */
+	bool list_full;			/* row's list hit its cap */
 	int set_line[PD_CONFIG_MAX_KEYS]; /* per row: line that set it, or 0 */
 	struct pd_config *cfg;
 	struct pd_config_errors *errs;
@@ -228,7 +228,8 @@ config_clear(struct pd_config *cfg)
 	for (size_t i = 0; i < pd_config_table_len; i++) {
 		const struct pd_config_row *row = &pd_config_table[i];
 
-		if (row->type == PD_CONFIG_STRING || row->type == PD_CONFIG_PATH)
+		if (row->type == PD_CONFIG_STRING ||
+		    row->type == PD_CONFIG_PATH)
 			free(*(char **)config_field(row, cfg));
 		else if (config_is_list(row->type))
 			config_list_clear(config_field(row, cfg));
@@ -294,6 +295,25 @@ config_set_string(const struct pd_config_row *row, struct pd_config *cfg,
 	return 0;
 }
 
+/* The row if text starts with "KEY =" or "KEY:" for a key of section. */
+static const struct pd_config_row *
+config_indented_key(const char *section, const char *text)
+{
+	char key[PD_CONFIG_MAX_SECTION + 1];
+	size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyz_");
+	const char *p = text + n;
+
+	if (n == 0 || n >= sizeof(key))
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=' && *p != ':')
+		return NULL;
+	memcpy(key, text, n);
+	key[n] = '\0';
+	return config_row_find(section, key);
+}
+
 /*
  * One list item of len bytes: canonicalize it by type into out
  * (PD_MULTIADDR_MAX_TEXT + 1 bytes) and check it.
@@ -342,6 +362,12 @@ config_list_item(const struct pd_config_row *row, const char *item,
 	}
 	if (config_check_text(out, true, why, whylen) < 0)
 		return -1;
+	/* printed on a continuation line, it must not read as a key */
+	if (config_indented_key(row->section, out) != NULL) {
+		snprintf(why, whylen, "an item cannot look like 'key =' of "
+		    "this section");
+		return -1;
+	}
 	if (row->check != NULL && row->check(out, why, whylen) < 0)
 		return -1;
 	return 0;
@@ -498,25 +524,6 @@ config_find(const char *s, const char *e, const char *chars)
 		was_space = isspace((unsigned char)*s);
 	}
 	return s;
-}
-
-/* The row if text starts with "KEY =" or "KEY:" for a key of section. */
-static const struct pd_config_row *
-config_indented_key(const char *section, const char *text)
-{
-	char key[PD_CONFIG_MAX_SECTION + 1];
-	size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyz_");
-	const char *p = text + n;
-
-	if (n == 0 || n >= sizeof(key))
-		return NULL;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '=' && *p != ':')
-		return NULL;
-	memcpy(key, text, n);
-	key[n] = '\0';
-	return config_row_find(section, key);
 }
 
 /* A continuation line: strip an inline comment, then append items. */
@@ -683,7 +690,8 @@ config_reader(char *str, int num, void *stream)
 	cp->p = line + len + (nl != NULL);
 	cp->lineno++;
 	cp->cont = false;
-	if (cp->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+	if (cp->lineno == 1 && len >= 3 &&
+	    memcmp(line, "\xef\xbb\xbf", 3) == 0) {		/* UTF-8 BOM */
 		line += 3;
 		len -= 3;
 	}

@@ -11,6 +11,8 @@
  * discovery, control socket) attaches to the same base in later issues.
  */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,8 +35,11 @@
 #include "crypto/keyfile.h"
 #include "crypto/peerid.h"
 #include "config.h"
+#include "control.h"
 #include "node.h"
 #include "paths.h"
+#include "peer/manager.h"
+#include "rpc-methods.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/peerdisc/peerdiscd.conf"
 #define MAIN_STATE_DIR_MODE 0700
@@ -57,7 +62,10 @@ struct main_state {
 	struct pd_config cfg;		/* the running configuration */
 	struct event_base *base;
 	struct event *ev_int, *ev_term, *ev_hup;
-	struct node *node;		/* the libp2p host */
+	struct node *node;		/* the engine */
+	struct ctl *ctl;		/* the control socket */
+	struct rpc_daemon rpcd;		/* what the RPC methods reach */
+	struct pd_event_sub *ev_sub;	/* events for subscribers */
 	const char *dials[MAIN_MAX_DIALS];	/* --dial, a test aid */
 	size_t ndials;
 };
@@ -262,7 +270,12 @@ static void
 main_reload_change_cb(const struct pd_config_row *row, bool applied,
     void *arg)
 {
-	(void)arg;
+	json_t *result = arg;
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s.%s", row->section, row->key);
+	json_array_append_new(json_object_get(result, applied ? "applied" :
+	    "needs_restart"), json_string(name));
 	if (applied)
 		PD_LOG_INFO("reload: %s.%s changed; applied", row->section,
 		    row->key);
@@ -271,32 +284,125 @@ main_reload_change_cb(const struct pd_config_row *row, bool applied,
 		    "apply it", row->section, row->key);
 }
 
-/* SIGHUP: re-read the configuration and apply what can change live. */
-static void
-main_reload(struct main_state *st)
+/*
+ * SIGHUP and config.reload: re-read the configuration and apply what can
+ * change live.  On success *ret_result (may be NULL) lists the changed
+ * keys as applied / needs_restart; a bad file changes nothing.
+ */
+static int
+main_reload(struct main_state *st, json_t **ret_result, char *why,
+    size_t whylen)
 {
 	struct pd_config_errors errs = { 0 };
 	struct pd_config next;
 	const char *path = main_conf_path(st);
-	size_t changed;
+	json_t *result;
+	size_t changed, off = 0;
 
 	PD_LOG_INFO("reloading configuration from %s",
 	    path != NULL ? path : "built-in defaults");
 	if (config_load(path, &st->env, &next, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
+		for (size_t i = 0; i < errs.n; i++) {
 			PD_LOG_ERR("%s", errs.msgs[i]);
+			if (why != NULL && off < whylen)
+				off += (size_t)snprintf(why + off, whylen - off,
+				    "%s%s", i > 0 ? "; " : "", errs.msgs[i]);
+		}
 		PD_LOG_ERR("reload failed with %zu error%s; keeping the "
 		    "running configuration", errs.n + errs.dropped,
 		    errs.n + errs.dropped == 1 ? "" : "s");
 		config_errors_clear(&errs);
-		return;
+		return -1;
 	}
+	result = json_object();
+	json_object_set_new(result, "applied", json_array());
+	json_object_set_new(result, "needs_restart", json_array());
 	changed = config_apply_live(&st->cfg, &next, main_reload_change_cb,
-	    NULL);
+	    result);
 	config_clear(&next);
 	main_apply_level(st);
+	if (st->node != NULL)
+		node_apply_config(st->node, &st->cfg);
 	if (changed == 0)
 		PD_LOG_INFO("reload: no changes");
+	if (ret_result != NULL)
+		*ret_result = result;
+	else
+		json_decref(result);
+	return 0;
+}
+
+/* config.reload from the control socket. */
+static int
+main_rpc_reload(void *arg, json_t **ret_result, char *why, size_t whylen)
+{
+	return main_reload(arg, ret_result, why, whylen);
+}
+
+static json_t *
+main_control_metrics(void *arg)
+{
+	struct main_state *st = arg;
+	struct ctl_stats cs;
+	json_t *o = json_object();
+
+	if (st->ctl == NULL)
+		return o;
+	ctl_get_stats(st->ctl, &cs);
+	json_object_set_new(o, "clients", json_integer((json_int_t)cs.clients));
+	json_object_set_new(o, "accepted", json_integer((json_int_t)cs.accepted));
+	json_object_set_new(o, "refused", json_integer((json_int_t)cs.refused));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)cs.dropped));
+	json_object_set_new(o, "requests", json_integer((json_int_t)cs.requests));
+	json_object_set_new(o, "errors", json_integer((json_int_t)cs.errors));
+	return o;
+}
+
+/* Manager events become notifications for subscribed clients. */
+static void
+main_event_cb(const struct pd_event *ev, void *arg)
+{
+	struct main_state *st = arg;
+	json_t *params;
+
+	if (st->ctl == NULL)
+		return;
+	params = rpc_event_json(ev);
+	ctl_broadcast(st->ctl, pd_event_type_name(ev->type), params);
+	json_decref(params);
+}
+
+/* Open the control socket (its directory is created if missing). */
+static void
+main_start_control(struct main_state *st)
+{
+	struct ctl_config cc;
+	char dir[4096], why[MAIN_WHY_MAX];
+	struct group *gr;
+
+	snprintf(dir, sizeof(dir), "%s", st->cfg.control_socket);
+	if (paths_mkdir_p(dirname(dir), 0755, why, sizeof(why)) < 0)
+		main_fatalx("control socket directory: %s", why);
+	ctl_config_init(&cc, st->cfg.control_socket);
+	cc.mode = st->cfg.control_socket_mode;
+	if (st->cfg.control_admin_group[0] != '\0') {
+		if ((gr = getgrnam(st->cfg.control_admin_group)) == NULL)
+			main_fatalx("control.admin_group: no group named %s",
+			    st->cfg.control_admin_group);
+		cc.admin_gid = gr->gr_gid;
+	}
+	st->rpcd.m = node_manager(st->node);
+	st->rpcd.version = PACKAGE_VERSION;
+	st->rpcd.reload = main_rpc_reload;
+	st->rpcd.reload_arg = st;
+	st->rpcd.control_metrics = main_control_metrics;
+	st->rpcd.control_arg = st;
+	st->ctl = ctl_new(st->base, &cc, rpc_methods, rpc_nmethods, &st->rpcd,
+	    why, sizeof(why));
+	if (st->ctl == NULL)
+		main_fatalx("control socket: %s", why);
+	st->ev_sub = pd_manager_on_event(node_manager(st->node),
+	    PD_EVENT_MASK_ALL, main_event_cb, st);
 }
 
 static void
@@ -306,7 +412,7 @@ main_signal_cb(evutil_socket_t sig, short events, void *arg)
 
 	(void)events;
 	if (sig == SIGHUP) {
-		main_reload(st);
+		(void)main_reload(st, NULL, NULL, 0);
 		return;
 	}
 	PD_LOG_INFO("%s received; shutting down",
@@ -365,6 +471,8 @@ main_start_node(struct main_state *st, const struct pd_privkey *key)
 static void
 main_teardown(struct main_state *st)
 {
+	ctl_free(st->ctl);
+	st->ctl = NULL;
 	node_free(st->node);
 	st->node = NULL;
 	if (st->ev_hup != NULL)
@@ -403,6 +511,7 @@ main(int argc, char **argv)
 	main_identity(&st, &key);
 	main_start_node(&st, &key);
 	pd_privkey_clear(&key);
+	main_start_control(&st);
 
 	if (event_base_dispatch(st.base) < 0) {
 		PD_LOG_ERR("event loop failed");

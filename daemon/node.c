@@ -1,8 +1,8 @@
 /*
- * node.c - wiring of the libp2p host inside peerdiscd: listeners,
- * identify, ping, and one log line per connection event, so operators
- * (and the interop tests) see who connected, what they said, and how far
- * away they are.
+ * node.c - the daemon's side of the engine: turn struct pd_config into a
+ * pd_manager_config, start the manager, and log what happens to peers so
+ * operators (and the interop tests) can follow connections, identify
+ * results and dials in the journal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,45 +17,23 @@
 #include <config.h>
 
 #include "config.h"
-#include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "net/conn.h"
 #include "net/pnet.h"
 #include "node.h"
-#include "proto/idsvc.h"
-#include "proto/ping.h"
+#include "peer/manager.h"
 
 #define NODE_AGENT "peerdisc/" PACKAGE_VERSION
 #define NODE_LOG_LIST_MAX 2048	/* chars of a logged list */
 
 struct node {
 	struct event_base *base;
-	struct pd_net *net;
-	struct pd_idsvc *idsvc;
+	struct pd_manager *m;
+	struct pd_event_sub *log_sub;
 };
 
-static const char *
-node_dir_name(const struct pd_conn *c)
-{
-	return pd_conn_direction(c) == PD_CONN_INBOUND ? "inbound" : "outbound";
-}
-
-static void
-node_ping_cb(int result, uint64_t rtt_us, void *arg)
-{
-	char *peer = arg;
-
-	if (result == 0)
-		PD_LOG_INFO("ping %s: %llu.%03llu ms", peer,
-		    (unsigned long long)(rtt_us / 1000),
-		    (unsigned long long)(rtt_us % 1000));
-	else
-		PD_LOG_INFO("ping %s failed: %s", peer, pd_strerror(result));
-	free(peer);
-}
-
-/* Append ' "x"' to a bounded list text. */
+/* Append ' x' to a bounded list text (escaping untrusted items). */
 static void
 node_list_add(char *out, size_t outlen, const char *item, int escape)
 {
@@ -72,86 +50,80 @@ node_list_add(char *out, size_t outlen, const char *item, int escape)
 }
 
 static void
-node_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
+node_fmt_addr(const struct pd_multiaddr *ma, char *out, size_t outlen)
 {
-	char peer[PD_PEERID_TEXT_MAX], agent[4 * PD_LOG_ESCAPE_MAX + 4];
-	char pv[4 * PD_LOG_ESCAPE_MAX + 4], observed[PD_MULTIADDR_MAX_TEXT];
-	char protos[NODE_LOG_LIST_MAX] = "[", addrs[NODE_LOG_LIST_MAX] = "[";
-	char ma[PD_MULTIADDR_MAX_TEXT + 1];
-	char *copy;
-	int err;
+	if (ma == NULL || pd_multiaddr_format(ma, out, outlen) < 0)
+		snprintf(out, outlen, "-");
+}
 
-	(void)arg;
-	pd_peerid_format(pd_conn_peer(c), peer, sizeof(peer));
-	pd_log_escape(id->agent_version ? id->agent_version : "",
-	    id->agent_version ? strlen(id->agent_version) : 0, agent,
-	    sizeof(agent));
-	pd_log_escape(id->protocol_version ? id->protocol_version : "",
-	    id->protocol_version ? strlen(id->protocol_version) : 0, pv,
-	    sizeof(pv));
-	for (size_t i = 0; i < id->nprotocols; i++)
-		node_list_add(protos, sizeof(protos), id->protocols[i], 1);
-	for (size_t i = 0; i < id->naddrs; i++)
-		if (pd_multiaddr_format(&id->addrs[i], ma, sizeof(ma)) >= 0)
+static void
+node_log_identified(const struct pd_event *ev, const char *peer)
+{
+	char agent[4 * PD_LOG_ESCAPE_MAX + 4], pv[4 * PD_LOG_ESCAPE_MAX + 4];
+	char protos[NODE_LOG_LIST_MAX] = "[", addrs[NODE_LOG_LIST_MAX] = "[";
+	char observed[PD_MULTIADDR_MAX_TEXT + 1], ma[PD_MULTIADDR_MAX_TEXT + 1];
+	const char *a = ev->agent != NULL ? ev->agent : "";
+	const char *v = ev->protocol_version != NULL ? ev->protocol_version :
+	    "";
+
+	pd_log_escape(a, strlen(a), agent, sizeof(agent));
+	pd_log_escape(v, strlen(v), pv, sizeof(pv));
+	for (size_t i = 0; i < ev->nprotocols; i++)
+		node_list_add(protos, sizeof(protos), ev->protocols[i], 1);
+	for (size_t i = 0; i < ev->nlisten; i++)
+		if (pd_multiaddr_format(&ev->listen_addrs[i], ma,
+		    sizeof(ma)) >= 0)
 			node_list_add(addrs, sizeof(addrs), ma, 0);
 	strncat(protos, "]", sizeof(protos) - strlen(protos) - 1);
 	strncat(addrs, "]", sizeof(addrs) - strlen(addrs) - 1);
-	if (!id->has_observed ||
-	    pd_multiaddr_format(&id->observed, observed, sizeof(observed)) < 0)
-		snprintf(observed, sizeof(observed), "-");
+	node_fmt_addr(ev->observed, observed, sizeof(observed));
 	PD_LOG_INFO("identified %s: agent=\"%s\" protocol_version=\"%s\" "
 	    "observed=%s signed_record=%s protocols=%s listen_addrs=%s",
-	    peer, agent, pv, observed, id->has_record ? "yes" : "no", protos,
-	    addrs);
-	if ((copy = strdup(peer)) != NULL &&
-	    pd_ping_start(c, node_ping_cb, copy, &err) == NULL)
-		free(copy);
+	    peer, agent, pv, observed, ev->signed_record ? "yes" : "no",
+	    protos, addrs);
 }
 
 static void
-node_identify_failed(struct pd_conn *c, int err, const char *why, void *arg)
-{
-	char peer[PD_PEERID_TEXT_MAX];
-
-	(void)arg;
-	pd_peerid_format(pd_conn_peer(c), peer, sizeof(peer));
-	PD_LOG_INFO("identify %s failed: %s (%s)", peer, why, pd_strerror(err));
-}
-
-static void
-node_conn_up(struct pd_conn *c, void *arg)
-{
-	struct node *n = arg;
-	char peer[PD_PEERID_TEXT_MAX], addr[PD_MULTIADDR_MAX_TEXT + 1];
-
-	pd_peerid_format(pd_conn_peer(c), peer, sizeof(peer));
-	if (pd_multiaddr_format(pd_conn_remote_addr(c), addr, sizeof(addr)) < 0)
-		snprintf(addr, sizeof(addr), "?");
-	PD_LOG_INFO("connected %s %s at %s", node_dir_name(c), peer, addr);
-	(void)pd_idsvc_identify(n->idsvc, c);
-}
-
-static void
-node_conn_down(struct pd_conn *c, int err, const char *why, void *arg)
+node_event_cb(const struct pd_event *ev, void *arg)
 {
 	char peer[PD_PEERID_TEXT_MAX], addr[PD_MULTIADDR_MAX_TEXT + 1];
+	char why[4 * PD_LOG_ESCAPE_MAX + 4];
 
 	(void)arg;
-	(void)err;
-	pd_peerid_format(pd_conn_peer(c), peer, sizeof(peer));
-	if (pd_multiaddr_format(pd_conn_remote_addr(c), addr, sizeof(addr)) < 0)
-		snprintf(addr, sizeof(addr), "?");
-	PD_LOG_INFO("disconnected %s at %s: %s", peer, addr, why);
+	pd_peerid_format(ev->peer, peer, sizeof(peer));
+	switch (ev->type) {
+	case PD_EVENT_PEER_CONNECTED:
+		node_fmt_addr(ev->addr, addr, sizeof(addr));
+		PD_LOG_INFO("connected %s %s at %s", ev->inbound ? "inbound" :
+		    "outbound", peer, addr);
+		break;
+	case PD_EVENT_PEER_DISCONNECTED:
+		node_fmt_addr(ev->addr, addr, sizeof(addr));
+		pd_log_escape(ev->reason, strlen(ev->reason), why,
+		    sizeof(why));
+		PD_LOG_INFO("disconnected %s at %s: %s", peer, addr, why);
+		break;
+	case PD_EVENT_PEER_IDENTIFIED:
+		node_log_identified(ev, peer);
+		break;
+	case PD_EVENT_PEER_DISCOVERED:
+		PD_LOG_DEBUG("discovered %s (%s, %zu addresses)", peer,
+		    ev->source, ev->naddrs);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
-node_dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
+node_dial_cb(int result, const struct pd_peerid *id, const char *why,
+    void *arg)
 {
 	char *addr = arg;
 	char peer[PD_PEERID_TEXT_MAX];
 
 	if (result == 0) {
-		pd_peerid_format(pd_conn_peer(c), peer, sizeof(peer));
+		pd_peerid_format(id, peer, sizeof(peer));
 		PD_LOG_INFO("dial %s: connected to %s", addr, peer);
 	} else {
 		PD_LOG_WARN("dial %s failed: %s", addr, why);
@@ -164,7 +136,7 @@ node_dial(struct node *n, const char *addr, char *why, size_t whylen)
 {
 	struct pd_multiaddr ma;
 	char *copy;
-	int err = 0;
+	int r;
 
 	if (pd_multiaddr_parse(addr, &ma, why, whylen) < 0)
 		return -1;
@@ -172,8 +144,9 @@ node_dial(struct node *n, const char *addr, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (pd_net_dial(n->net, &ma, NULL, node_dial_cb, copy, &err) == NULL) {
-		snprintf(why, whylen, "%s", pd_strerror(err));
+	if ((r = pd_manager_connect(n->m, NULL, &ma, node_dial_cb,
+	    copy)) < 0) {
+		snprintf(why, whylen, "%s", pd_strerror(r));
 		free(copy);
 		return -1;
 	}
@@ -201,8 +174,67 @@ node_read_psk(const char *path, uint8_t psk[PD_PNET_PSK_LEN], char **cause)
 		if (asprintf(cause, "%s: %s", path, len < 0 ? strerror(errno) :
 		    why) < 0)
 			*cause = NULL;
+		sodium_memzero(buf, sizeof(buf));
 		return -1;
 	}
+	sodium_memzero(buf, sizeof(buf));
+	return 0;
+}
+
+static void
+node_protected(struct pd_manager_config *mc, const struct pd_config *cfg)
+{
+	mc->nprotected = 0;
+	for (size_t i = 0; i < cfg->peers_protected.n &&
+	    mc->nprotected < PD_MANAGER_MAX_PROTECTED; i++) {
+		const char *s = cfg->peers_protected.items[i];
+
+		if (pd_peerid_parse(s, strlen(s),
+		    &mc->protected_ids[mc->nprotected]) == 0)
+			mc->nprotected++;
+	}
+}
+
+/* struct pd_config → struct pd_manager_config (values checked by config.c). */
+static int
+node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
+    const struct pd_privkey *key, char **cause)
+{
+	char why[256];
+
+	memset(mc, 0, sizeof(*mc));
+	mc->key = *key;
+	mc->agent = NODE_AGENT;
+	for (size_t i = 0; i < cfg->node_listen.n; i++) {
+		if (mc->nlisten == PD_MANAGER_MAX_LISTEN ||
+		    pd_multiaddr_parse(cfg->node_listen.items[i],
+		    &mc->listen[mc->nlisten], why, sizeof(why)) < 0) {
+			if (asprintf(cause, "node.listen %s: %s",
+			    cfg->node_listen.items[i],
+			    mc->nlisten == PD_MANAGER_MAX_LISTEN ?
+			    "too many addresses" : why) < 0)
+				*cause = NULL;
+			return -1;
+		}
+		mc->nlisten++;
+	}
+	for (size_t i = 0; i < cfg->node_announce.n &&
+	    mc->nannounce < PD_MANAGER_MAX_ANNOUNCE; i++)
+		if (pd_multiaddr_parse(cfg->node_announce.items[i],
+		    &mc->announce[mc->nannounce], NULL, 0) == 0)
+			mc->nannounce++;
+	if (cfg->node_private_network[0] != '\0') {
+		if (node_read_psk(cfg->node_private_network, mc->psk, cause) < 0)
+			return -1;
+		mc->has_psk = 1;
+	}
+	mc->connection_timeout_ms = (int)cfg->peers_connection_timeout;
+	mc->max_peers = cfg->peers_max_peers;
+	mc->min_peers = cfg->peers_min_peers;
+	mc->store_max = cfg->peers_store_max;
+	mc->store_file = cfg->peers_store_file;
+	mc->save_interval_ms = (int64_t)cfg->peers_save_interval;
+	node_protected(mc, cfg);
 	return 0;
 }
 
@@ -211,73 +243,65 @@ node_new(struct event_base *base, const struct pd_config *cfg,
     const struct pd_privkey *key, char **cause)
 {
 	struct node *n;
-	uint8_t psk[PD_PNET_PSK_LEN];
-	struct pd_net_config ncfg = {
-		.upgrade_timeout_ms = (int)cfg->peers_connection_timeout,
-	};
-	struct pd_net_cbs cbs = {
-		.on_conn_up = node_conn_up,
-		.on_conn_down = node_conn_down,
-	};
-	struct pd_idsvc_cbs icbs = {
-		.on_identified = node_identified,
-		.on_failed = node_identify_failed,
-	};
-	char why[256], text[PD_MULTIADDR_MAX_TEXT + 1];
+	struct pd_manager_config *mc;
+	struct pd_multiaddr bound[PD_MANAGER_MAX_LISTEN];
+	char why[512], text[PD_MULTIADDR_MAX_TEXT + 1];
 	char peer[PD_PEERID_TEXT_MAX];
+	size_t nb;
 
 	*cause = NULL;
-	if ((n = calloc(1, sizeof(*n))) == NULL)
-		goto oom;
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (mc = calloc(1, sizeof(*mc))) == NULL) {
+		free(n);
+		if (asprintf(cause, "out of memory") < 0)
+			*cause = NULL;
+		return NULL;
+	}
 	n->base = base;
-	if (cfg->node_private_network != NULL &&
-	    cfg->node_private_network[0] != '\0') {
-		if (node_read_psk(cfg->node_private_network, psk, cause) < 0)
-			goto fail;
-		ncfg.psk = psk;
+	if (node_manager_config(mc, cfg, key, cause) < 0)
+		goto fail;
+	n->m = pd_manager_new(base, mc);
+	if (n->m == NULL) {
+		if (asprintf(cause, "out of memory") < 0)
+			*cause = NULL;
+		goto fail;
 	}
-	n->net = pd_net_new(base, key, &ncfg, &cbs, n);
-	if (n->net == NULL)
-		goto oom;
-	if ((n->idsvc = pd_idsvc_new(n->net, NODE_AGENT, &icbs, n)) == NULL ||
-	    pd_ping_register(n->net) < 0)
-		goto oom;
-	pd_peerid_format(pd_net_peer_id(n->net), peer, sizeof(peer));
-	for (size_t i = 0; i < cfg->node_listen.n; i++) {
-		struct pd_multiaddr ma, bound;
-		const char *a = cfg->node_listen.items[i];
-
-		if (pd_multiaddr_parse(a, &ma, why, sizeof(why)) < 0 ||
-		    pd_net_listen(n->net, &ma, &bound, why, sizeof(why)) < 0) {
-			if (asprintf(cause, "node.listen %s: %s", a, why) < 0)
-				*cause = NULL;
-			goto fail;
-		}
-		if (pd_multiaddr_format(&bound, text, sizeof(text)) < 0)
-			snprintf(text, sizeof(text), "%s", a);
-		PD_LOG_INFO("listening on %s/p2p/%s", text, peer);
+	n->log_sub = pd_manager_on_event(n->m, PD_EVENT_MASK_ALL,
+	    node_event_cb, n);
+	if (pd_manager_start(n->m, why, sizeof(why)) < 0) {
+		if (asprintf(cause, "%s", why) < 0)
+			*cause = NULL;
+		goto fail;
 	}
-	if (cfg->node_announce.n > 0) {
-		struct pd_multiaddr ann[PD_IDENTIFY_MAX_ADDRS];
-		size_t na = 0;
-
-		for (size_t i = 0; i < cfg->node_announce.n &&
-		    na < PD_IDENTIFY_MAX_ADDRS; i++)
-			if (pd_multiaddr_parse(cfg->node_announce.items[i],
-			    &ann[na], NULL, 0) == 0)
-				na++;
-		if (pd_idsvc_set_announce(n->idsvc, ann, na) < 0)
-			goto oom;
-	}
-	sodium_memzero(psk, sizeof(psk));
+	pd_peerid_format(pd_manager_peer_id(n->m), peer, sizeof(peer));
+	nb = pd_net_listen_addrs(pd_manager_net(n->m), bound,
+	    PD_MANAGER_MAX_LISTEN);
+	for (size_t i = 0; i < nb; i++)
+		if (pd_multiaddr_format(&bound[i], text, sizeof(text)) >= 0)
+			PD_LOG_INFO("listening on %s/p2p/%s", text, peer);
+	pd_privkey_clear(&mc->key);
+	sodium_memzero(mc->psk, sizeof(mc->psk));
+	free(mc);
 	return n;
-oom:
-	if (*cause == NULL && asprintf(cause, "out of memory") < 0)
-		*cause = NULL;
 fail:
-	sodium_memzero(psk, sizeof(psk));
+	pd_privkey_clear(&mc->key);
+	sodium_memzero(mc->psk, sizeof(mc->psk));
+	free(mc);
 	node_free(n);
 	return NULL;
+}
+
+struct pd_manager *
+node_manager(const struct node *n)
+{
+	return n->m;
+}
+
+void
+node_apply_config(struct node *n, const struct pd_config *cfg)
+{
+	pd_manager_set_limits(n->m, cfg->peers_max_peers, cfg->peers_min_peers,
+	    cfg->peers_store_max);
 }
 
 void
@@ -285,7 +309,6 @@ node_free(struct node *n)
 {
 	if (n == NULL)
 		return;
-	pd_idsvc_free(n->idsvc);
-	pd_net_free(n->net);
+	pd_manager_free(n->m);
 	free(n);
 }

@@ -71,6 +71,7 @@ struct pd_conn {
 	int has_expect;
 	struct pd_net_dial *dial;	/* outbound, until upgraded */
 	struct event *timeout_ev;	/* upgrade deadline */
+	struct event *reap_ev;		/* frees a closed conn next turn */
 	struct pd_buf plain;		/* decrypted bytes being processed */
 	struct pd_buf raw;		/* pnet-decrypted bytes */
 	struct pd_buf wire;		/* encryption scratch */

@@ -150,8 +150,11 @@ conn_fail(struct pd_conn *c, int err, const char *fmt, ...)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->timeout_ev != NULL)
 		evtimer_del(c->timeout_ev);
-	/* Deferred: callers up the stack may still hold c. */
-	event_base_once(c->net->base, -1, EV_TIMEOUT, conn_reap_cb, c, NULL);
+	/*
+	 * Deferred: callers up the stack may still hold c.  The reap event
+	 * belongs to c, so freeing c first (pd_net_free) cancels it.
+	 */
+	event_active(c->reap_ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -164,8 +167,11 @@ conn_free(struct pd_conn *c)
 	TAILQ_REMOVE(&net->conns, c, entry);
 	if (c->up) {
 		net->nup--;
-		pd_peerid_format(&c->peer, peer, sizeof(peer));
-		PD_LOG_DEBUG("connection to %s closed: %s", peer, c->why);
+		if (pd_log_get_level() >= PD_LOG_LEVEL_DEBUG) {
+			pd_peerid_format(&c->peer, peer, sizeof(peer));
+			PD_LOG_DEBUG("connection to %s closed: %s", peer,
+			    c->why);
+		}
 		if (net->cbs.on_conn_down != NULL)
 			net->cbs.on_conn_down(c, c->err, c->why, net->arg);
 	} else if (c->dial != NULL) {
@@ -197,6 +203,8 @@ conn_free(struct pd_conn *c)
 	}
 	if (c->timeout_ev != NULL)
 		event_free(c->timeout_ev);
+	if (c->reap_ev != NULL)
+		event_free(c->reap_ev);
 	pd_mss_free(c->mss);
 	pd_noise_free(c->noise);
 	pd_yamux_free(c->yamux);
@@ -314,9 +322,11 @@ conn_up(struct pd_conn *c)
 	c->up = 1;
 	net->nup++;
 	evtimer_del(c->timeout_ev);
-	pd_peerid_format(&c->peer, peer, sizeof(peer));
-	PD_LOG_DEBUG("%s connection with %s is up",
-	    c->dir == PD_CONN_OUTBOUND ? "outbound" : "inbound", peer);
+	if (pd_log_get_level() >= PD_LOG_LEVEL_DEBUG) {
+		pd_peerid_format(&c->peer, peer, sizeof(peer));
+		PD_LOG_DEBUG("%s connection with %s is up",
+		    c->dir == PD_CONN_OUTBOUND ? "outbound" : "inbound", peer);
+	}
 	if (net->cbs.on_conn_up != NULL)
 		net->cbs.on_conn_up(c, net->arg);
 	if (c->dial != NULL && c->state != CONN_CLOSED)
@@ -569,7 +579,8 @@ conn_new(struct pd_net *net, evutil_socket_t fd, enum pd_conn_dir dir,
 	evutil_make_socket_nonblocking(fd);
 	c->bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timeout_ev = evtimer_new(net->base, conn_timeout_cb, c);
-	if (c->bev == NULL || c->timeout_ev == NULL) {
+	c->reap_ev = evtimer_new(net->base, conn_reap_cb, c);
+	if (c->bev == NULL || c->timeout_ev == NULL || c->reap_ev == NULL) {
 		if (c->bev == NULL)
 			evutil_closesocket(fd);
 		goto fail;
@@ -596,6 +607,8 @@ fail:
 		bufferevent_free(c->bev);
 	if (c->timeout_ev != NULL)
 		event_free(c->timeout_ev);
+	if (c->reap_ev != NULL)
+		event_free(c->reap_ev);
 	pd_pnet_free(c->pnet);
 	pd_mss_free(c->mss);
 	free(c);

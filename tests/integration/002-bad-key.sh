@@ -1,7 +1,8 @@
 #!/bin/sh
 # 002-bad-key: a key file with a group/other-readable mode, with garbage
 # bytes, or empty is refused: peerdiscd exits non-zero, names the file,
-# and leaves the file exactly as it was.
+# and leaves the file exactly as it was.  A state directory that cannot
+# be created stops the daemon with a message naming it.
 . "$top_srcdir/tests/integration/lib.sh"
 
 setup_tmp
@@ -45,4 +46,13 @@ refuse "garbage in a 0600 file"
 
 : >"$key"
 refuse "empty 0600 file"
+
+: >"$TMP/plainfile"
+sed "s|^state_dir = .*|state_dir = $TMP/plainfile/state|" "$conf" >"$TMP/nodir.conf"
+# shellcheck disable=SC2086
+run_bounded $NETNS_CMD "$PEERDISCD" -c "$TMP/nodir.conf" 2>"$TMP/err" &&
+    fail "started without a state directory"
+grep -q ": error: cannot create the state directory: $TMP/plainfile: not a directory\$" \
+    "$TMP/err" || fail "state directory error unclear: $(cat "$TMP/err")"
+ok "uncreatable state directory: $(sed -n 's/.*error: //p' "$TMP/err")"
 exit 0

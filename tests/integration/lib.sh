@@ -57,31 +57,31 @@ setup_tmp() {
 	[ -x "$PEERDISCD" ] || fail "$PEERDISCD not built"
 }
 
-# Run a command without network access: in a new network namespace
-# (root, or an unprivileged user namespace where allowed).  Sets
-# NETNS_CMD to the prefix, or skips the test.
-need_netns() {
-	if [ "$(id -u)" = 0 ]; then
-		unshare -n true 2>/dev/null || skip "unshare -n fails here"
-		NETNS_CMD="unshare -n"
-	elif unshare -c -n true 2>/dev/null; then
-		NETNS_CMD="unshare -c -n"
-	else
-		skip "no network namespace available (not root, and user" \
-		    "namespaces are disabled)"
-	fi
-}
-
-# A network namespace if we can have one, else nothing (for runs whose
-# config keeps to 127.0.0.1; peerdiscd does not open sockets yet).
-maybe_netns() {
+# Network isolation.  NETNS_CMD is a command prefix that runs the rest
+# of the line in a fresh network namespace (loopback down; binding
+# 127.0.0.1, 0.0.0.0 and :: still works), so nothing reaches the real
+# network; unshare execs, keeping the PID.
+pd_netns_prefix() {
 	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 		NETNS_CMD="unshare -n"
 	elif unshare -c -n true 2>/dev/null; then
 		NETNS_CMD="unshare -c -n"
 	else
-		NETNS_CMD=
+		return 1
 	fi
+}
+
+# Need a network namespace (root, or unprivileged user namespaces), or
+# skip: for runs on the defaults, which listen on every address.
+need_netns() {
+	pd_netns_prefix || skip "no network namespace available (not root," \
+	    "and user namespaces are disabled)"
+}
+
+# A network namespace if we can have one, else nothing: for runs whose
+# config keeps to 127.0.0.1.
+maybe_netns() {
+	pd_netns_prefix || NETNS_CMD=
 }
 
 # start_daemon LOG CMD...: run CMD in the background, stderr to LOG.

@@ -629,6 +629,11 @@ START_TEST(test_errors_lists)
 	ck_assert_str_eq(errs.msgs[0], "t.conf:2: dht.advertise: '#x': an "
 	    "item cannot start with '#'");
 	config_errors_clear(&errs);
+	cfg_parse_errors("[dht]\nadvertise = a mode=x b\n", &errs);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0], "t.conf:2: dht.advertise: 'mode=x': an "
+	    "item cannot look like 'key =' of this section");
+	config_errors_clear(&errs);
 	cfg_parse_errors("[dht]\nprotocol =;x\n", &errs);
 	ck_assert_uint_eq(errs.n, 1);
 	config_errors_clear(&errs);

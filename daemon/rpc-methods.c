@@ -1,0 +1,640 @@
+/*
+ * rpc-methods.c - the control methods: each turns a request into calls on
+ * the manager and its answer into JSON (the OpenNTPD build_show_* idea:
+ * internal structs never leak onto the wire as they are).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "net/conn.h"
+#include "peer/manager.h"
+#include "rpc-methods.h"
+
+#define RPC_LIST_DEFAULT_LIMIT 1000
+#define RPC_LIST_MAX_LIMIT 100000
+#define RPC_ADD_MAX_ADDRS 16
+#define RPC_MAX_TAG 64
+
+static struct rpc_daemon *
+rpc_daemon(struct rpc_ctx *ctx)
+{
+	return rpc_ctx_arg(ctx);
+}
+
+static json_t *
+rpc_peerid_json(const struct pd_peerid *id)
+{
+	char text[PD_PEERID_TEXT_MAX];
+
+	if (pd_peerid_format(id, text, sizeof(text)) < 0)
+		return json_null();
+	return json_string(text);
+}
+
+static json_t *
+rpc_multiaddr_json(const struct pd_multiaddr *ma)
+{
+	char text[PD_MULTIADDR_MAX_TEXT + 1];
+
+	if (pd_multiaddr_format(ma, text, sizeof(text)) < 0)
+		return json_null();
+	return json_string(text);
+}
+
+json_t *
+rpc_peer_json(const struct pd_peer *p)
+{
+	json_t *o = json_object(), *addrs = json_array(), *sources = json_array();
+	json_t *protos = json_array(), *tags = json_array();
+	struct pd_multiaddr ma;
+
+	for (size_t i = 0; i < p->naddrs; i++)
+		if (pd_store_addr_get(p, i, &ma) == 0)
+			json_array_append_new(addrs, rpc_multiaddr_json(&ma));
+	for (unsigned bit = 1; bit & PD_SOURCE_ALL; bit <<= 1)
+		if (p->sources & bit)
+			json_array_append_new(sources,
+			    json_string(pd_store_source_name(bit)));
+	for (size_t i = 0; i < p->nprotocols; i++)
+		json_array_append_new(protos, json_string(p->protocols[i]));
+	for (size_t i = 0; i < p->ntags; i++)
+		json_array_append_new(tags, json_string(p->tags[i]));
+	if (p->conf_protected)
+		json_array_append_new(tags, json_string("config"));
+	json_object_set_new(o, "id", rpc_peerid_json(&p->id));
+	json_object_set_new(o, "addrs", addrs);
+	json_object_set_new(o, "connected", json_boolean(p->connected));
+	json_object_set_new(o, "direction",
+	    json_string(pd_store_dir_name(p->direction)));
+	json_object_set_new(o, "sources", sources);
+	json_object_set_new(o, "protocols", protos);
+	json_object_set_new(o, "agent", p->agent != NULL ?
+	    json_string(p->agent) : json_null());
+	json_object_set_new(o, "latency_ms", p->latency_us > 0 ?
+	    json_real(p->latency_us / 1000.0) : json_null());
+	json_object_set_new(o, "score", json_integer(p->score));
+	json_object_set_new(o, "protected",
+	    json_boolean(pd_store_is_protected(p)));
+	json_object_set_new(o, "protect_tags", tags);
+	json_object_set_new(o, "first_seen", json_integer(p->first_seen));
+	json_object_set_new(o, "last_seen", json_integer(p->last_seen));
+	json_object_set_new(o, "dial_failures",
+	    json_integer(p->dial_failures));
+	json_object_set_new(o, "next_dial", json_integer(p->next_dial));
+	if (p->last_error[0] != '\0')
+		json_object_set_new(o, "last_error",
+		    json_string(p->last_error));
+	return o;
+}
+
+json_t *
+rpc_event_json(const struct pd_event *ev)
+{
+	json_t *o = json_object(), *a;
+
+	json_object_set_new(o, "type",
+	    json_string(pd_event_type_name(ev->type)));
+	json_object_set_new(o, "peer", rpc_peerid_json(ev->peer));
+	switch (ev->type) {
+	case PD_EVENT_PEER_DISCOVERED:
+		a = json_array();
+		for (size_t i = 0; i < ev->naddrs; i++)
+			json_array_append_new(a,
+			    rpc_multiaddr_json(&ev->addrs[i]));
+		json_object_set_new(o, "addrs", a);
+		json_object_set_new(o, "source", json_string(ev->source ?
+		    ev->source : "manual"));
+		break;
+	case PD_EVENT_PEER_CONNECTED:
+		json_object_set_new(o, "direction",
+		    json_string(ev->inbound ? "inbound" : "outbound"));
+		json_object_set_new(o, "addr", ev->addr != NULL ?
+		    rpc_multiaddr_json(ev->addr) : json_null());
+		break;
+	case PD_EVENT_PEER_DISCONNECTED:
+		json_object_set_new(o, "reason",
+		    json_string(ev->reason ? ev->reason : ""));
+		break;
+	case PD_EVENT_PEER_IDENTIFIED:
+		a = json_array();
+		for (size_t i = 0; i < ev->nprotocols; i++)
+			json_array_append_new(a, json_string(ev->protocols[i]));
+		json_object_set_new(o, "agent", ev->agent != NULL ?
+		    json_string(ev->agent) : json_null());
+		json_object_set_new(o, "protocols", a);
+		break;
+	default:
+		break;
+	}
+	return o;
+}
+
+/* The "peer" param as a peer ID; replies -32602 itself on failure. */
+static int
+rpc_param_peer(struct rpc_ctx *ctx, json_t *params, const char *key,
+    int required, struct pd_peerid *ret_id, int *ret_present)
+{
+	json_t *v = params != NULL ? json_object_get(params, key) : NULL;
+	const char *s;
+
+	*ret_present = 0;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+			    "missing \"%s\" (a peer ID)", key);
+		return required ? -1 : 0;
+	}
+	if (!json_is_string(v)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"%s\" must be a string", key);
+		return -1;
+	}
+	s = json_string_value(v);
+	if (pd_peerid_parse(s, json_string_length(v), ret_id) < 0) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"%s\" is not a peer ID", key);
+		return -1;
+	}
+	*ret_present = 1;
+	return 0;
+}
+
+static int
+rpc_param_addr(struct rpc_ctx *ctx, json_t *v, struct pd_multiaddr *ret_ma)
+{
+	char why[160];
+
+	if (!json_is_string(v)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "addresses must be strings");
+		return -1;
+	}
+	if (pd_multiaddr_parse_n(json_string_value(v), json_string_length(v),
+	    ret_ma, why, sizeof(why)) < 0) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS, "bad address: %s",
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Optional boolean/integer params with type checks. */
+static int
+rpc_param_bool(struct rpc_ctx *ctx, json_t *params, const char *key,
+    int def, int *ret)
+{
+	json_t *v = params != NULL ? json_object_get(params, key) : NULL;
+
+	if (v == NULL || json_is_null(v)) {
+		*ret = def;
+		return 0;
+	}
+	if (!json_is_boolean(v)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"%s\" must be true or false", key);
+		return -1;
+	}
+	*ret = json_is_true(v);
+	return 0;
+}
+
+static int
+rpc_param_uint(struct rpc_ctx *ctx, json_t *params, const char *key,
+    long long def, long long max, long long *ret)
+{
+	json_t *v = params != NULL ? json_object_get(params, key) : NULL;
+
+	if (v == NULL || json_is_null(v)) {
+		*ret = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > max) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"%s\" must be an integer from 0 to %lld", key, max);
+		return -1;
+	}
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+static void
+rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct rpc_daemon *d = rpc_daemon(ctx);
+	struct pd_manager *m = d->m;
+	const struct pd_manager_config *cfg = pd_manager_config(m);
+	struct pd_multiaddr addrs[PD_NET_MAX_LISTENERS];
+	size_t n = pd_net_listen_addrs(pd_manager_net(m), addrs,
+	    PD_NET_MAX_LISTENERS);
+	json_t *o = json_object(), *la = json_array(), *aa = json_array();
+	json_t *dht = json_object(), *mdns = json_object(), *boot = json_object();
+
+	(void)params;
+	(void)arg;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(la, rpc_multiaddr_json(&addrs[i]));
+	for (size_t i = 0; i < cfg->nannounce; i++)
+		json_array_append_new(aa, rpc_multiaddr_json(&cfg->announce[i]));
+	if (cfg->nannounce == 0)
+		json_array_extend(aa, la);
+	json_object_set_new(o, "peer_id", rpc_peerid_json(pd_manager_peer_id(m)));
+	json_object_set_new(o, "agent", json_string(cfg->agent));
+	json_object_set_new(o, "version", json_string(d->version));
+	json_object_set_new(o, "listen_addrs", la);
+	json_object_set_new(o, "announce_addrs", aa);
+	json_object_set_new(o, "uptime_s", json_integer((pd_manager_now() -
+	    pd_manager_started_at(m)) / 1000));
+	json_object_set_new(o, "connections",
+	    json_integer((json_int_t)pd_manager_conn_count(m, NULL, NULL)));
+	json_object_set_new(o, "peers_known",
+	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
+	/* The DHT, mDNS and bootstrap discoveries are not built yet. */
+	json_object_set_new(dht, "mode", json_null());
+	json_object_set_new(dht, "protocol", json_null());
+	json_object_set_new(dht, "routing_table_size", json_integer(0));
+	json_object_set_new(dht, "available", json_false());
+	json_object_set_new(mdns, "enabled", json_false());
+	json_object_set_new(mdns, "available", json_false());
+	json_object_set_new(boot, "configured", json_integer(0));
+	json_object_set_new(boot, "connected", json_integer(0));
+	json_object_set_new(boot, "available", json_false());
+	json_object_set_new(o, "dht", dht);
+	json_object_set_new(o, "mdns", mdns);
+	json_object_set_new(o, "bootstrap", boot);
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_peers_list(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_store *store = pd_manager_store(rpc_daemon(ctx)->m);
+	json_t *peers, *o;
+	struct pd_peer *p, *tmp;
+	long long limit;
+	int connected_only;
+	size_t total = 0;
+
+	(void)arg;
+	if (rpc_param_bool(ctx, params, "connected_only", 1,
+	    &connected_only) < 0 || rpc_param_uint(ctx, params, "limit",
+	    RPC_LIST_DEFAULT_LIMIT, RPC_LIST_MAX_LIMIT, &limit) < 0)
+		return;
+	peers = json_array();
+	PD_STORE_FOREACH_SAFE(p, tmp, store) {
+		if (connected_only && !p->connected)
+			continue;
+		total++;
+		if ((long long)json_array_size(peers) < limit)
+			json_array_append_new(peers, rpc_peer_json(p));
+	}
+	o = json_object();
+	json_object_set_new(o, "peers", peers);
+	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_peers_get(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_peerid id;
+	struct pd_peer *p;
+	int present;
+
+	(void)arg;
+	if (rpc_param_peer(ctx, params, "peer", 1, &id, &present) < 0)
+		return;
+	if ((p = pd_store_get(pd_manager_store(rpc_daemon(ctx)->m), &id)) ==
+	    NULL) {
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND, "no such peer");
+		return;
+	}
+	rpc_reply_result(ctx, rpc_peer_json(p));
+}
+
+static void
+rpc_peers_add(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_manager *m = rpc_daemon(ctx)->m;
+	struct pd_multiaddr addrs[RPC_ADD_MAX_ADDRS];
+	struct pd_peerid id;
+	json_t *a = params != NULL ? json_object_get(params, "addrs") : NULL;
+	long long ttl_s;
+	size_t n = 0;
+	int present, r;
+
+	(void)arg;
+	if (rpc_param_peer(ctx, params, "peer", 1, &id, &present) < 0 ||
+	    rpc_param_uint(ctx, params, "ttl_s", 0, 10ll * 365 * 86400,
+	    &ttl_s) < 0)
+		return;
+	if (a != NULL && !json_is_array(a)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"addrs\" must be an array of multiaddrs");
+		return;
+	}
+	if (a != NULL && json_array_size(a) > RPC_ADD_MAX_ADDRS) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "at most %d addresses", RPC_ADD_MAX_ADDRS);
+		return;
+	}
+	for (size_t i = 0; a != NULL && i < json_array_size(a); i++) {
+		const uint8_t *mh;
+		size_t mhlen;
+		struct pd_peerid aid;
+
+		if (rpc_param_addr(ctx, json_array_get(a, i), &addrs[n]) < 0)
+			return;
+		if (pd_multiaddr_peer_id(&addrs[n], &mh, &mhlen) == 0 &&
+		    (pd_peerid_from_bytes(mh, mhlen, &aid) < 0 ||
+		    !pd_peerid_equal(&aid, &id))) {
+			rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+			    "address %zu names another peer", i);
+			return;
+		}
+		n++;
+	}
+	r = pd_manager_add_peer(m, &id, addrs, n, ttl_s * 1000,
+	    PD_SOURCE_MANUAL);
+	if (r == PD_ERR_PEER_LIMIT)
+		rpc_reply_error(ctx, RPC_PEER_LIMIT_REACHED,
+		    "the peer store is full of connected or protected peers");
+	else if (r == PD_ERR_INVAL)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "that is this node's own peer ID");
+	else if (r < 0)
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "%s", pd_strerror(r));
+	else
+		rpc_reply_result(ctx, rpc_peer_json(pd_store_get(
+		    pd_manager_store(m), &id)));
+}
+
+/* peers.connect completes later; the context waits in the callback. */
+static void
+rpc_connect_cb(int result, const struct pd_peerid *id, const char *why,
+    void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+	struct pd_peer *p;
+
+	if (result == 0) {
+		p = pd_store_get(pd_manager_store(rpc_daemon(ctx)->m), id);
+		if (p != NULL)
+			rpc_reply_result(ctx, rpc_peer_json(p));
+		else
+			rpc_reply_error(ctx, RPC_INTERNAL_ERROR,
+			    "connected, but the peer store is full");
+	} else if (result == PD_ERR_TIMEOUT) {
+		rpc_reply_error(ctx, RPC_TIMEOUT, "%s", why);
+	} else {
+		rpc_reply_error(ctx, RPC_DIAL_FAILED, "%s", why);
+	}
+}
+
+static void
+rpc_peers_connect(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_manager *m = rpc_daemon(ctx)->m;
+	struct pd_peerid id;
+	struct pd_multiaddr ma;
+	json_t *a = params != NULL ? json_object_get(params, "addr") : NULL;
+	int has_id, r;
+
+	(void)arg;
+	if (rpc_param_peer(ctx, params, "peer", 0, &id, &has_id) < 0)
+		return;
+	if (a != NULL && rpc_param_addr(ctx, a, &ma) < 0)
+		return;
+	if (!has_id && a == NULL) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "give \"peer\", \"addr\" or both");
+		return;
+	}
+	r = pd_manager_connect(m, has_id ? &id : NULL, a != NULL ? &ma : NULL,
+	    rpc_connect_cb, ctx);
+	if (r == PD_ERR_PEER_LIMIT)
+		rpc_reply_error(ctx, RPC_PEER_LIMIT_REACHED,
+		    "%u connections (peers.max_peers)",
+		    pd_manager_config(m)->max_peers);
+	else if (r == PD_ERR_PEER_NOT_FOUND)
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND,
+		    "no known address for that peer");
+	else if (r == PD_ERR_INVAL)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "cannot connect to this node itself");
+	else if (r < 0)
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "%s", pd_strerror(r));
+}
+
+static void
+rpc_peers_disconnect(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_peerid id;
+	int present;
+
+	(void)arg;
+	if (rpc_param_peer(ctx, params, "peer", 1, &id, &present) < 0)
+		return;
+	if (pd_manager_disconnect(rpc_daemon(ctx)->m, &id) < 0)
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND, "not connected");
+	else
+		rpc_reply_result(ctx, json_object());
+}
+
+static void
+rpc_peers_protect_common(struct rpc_ctx *ctx, json_t *params, int on)
+{
+	struct pd_manager *m = rpc_daemon(ctx)->m;
+	struct pd_peerid id;
+	json_t *t = params != NULL ? json_object_get(params, "tag") : NULL;
+	const char *tag = "manual";
+	int present, r;
+
+	if (rpc_param_peer(ctx, params, "peer", 1, &id, &present) < 0)
+		return;
+	if (t != NULL && (!json_is_string(t) || json_string_length(t) == 0 ||
+	    json_string_length(t) > RPC_MAX_TAG)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"tag\" must be a string of 1 to %d bytes", RPC_MAX_TAG);
+		return;
+	}
+	if (t != NULL)
+		tag = json_string_value(t);
+	r = on ? pd_manager_protect(m, &id, tag) :
+	    pd_manager_unprotect(m, &id, tag);
+	if (r == PD_ERR_PEER_NOT_FOUND || r == PD_ERR_NOT_FOUND)
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND,
+		    r == PD_ERR_NOT_FOUND ? "the peer has no such tag" :
+		    "no such peer");
+	else if (r == PD_ERR_PEER_LIMIT)
+		rpc_reply_error(ctx, RPC_PEER_LIMIT_REACHED,
+		    "the peer store is full");
+	else if (r == PD_ERR_INVAL || r == PD_ERR_OVERFLOW)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS, "%s",
+		    r == PD_ERR_OVERFLOW ? "too many tags on this peer" :
+		    "bad tag");
+	else if (r < 0)
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "%s", pd_strerror(r));
+	else
+		rpc_reply_result(ctx, json_object());
+}
+
+static void
+rpc_peers_protect(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	(void)arg;
+	rpc_peers_protect_common(ctx, params, 1);
+}
+
+static void
+rpc_peers_unprotect(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	(void)arg;
+	rpc_peers_protect_common(ctx, params, 0);
+}
+
+static void
+rpc_conn_stats(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_manager *m = rpc_daemon(ctx)->m;
+	const struct pd_manager_config *cfg = pd_manager_config(m);
+	size_t in, out, n = pd_manager_conn_count(m, &in, &out);
+	json_t *o = json_object();
+
+	(void)params;
+	(void)arg;
+	json_object_set_new(o, "count", json_integer((json_int_t)n));
+	json_object_set_new(o, "inbound", json_integer((json_int_t)in));
+	json_object_set_new(o, "outbound", json_integer((json_int_t)out));
+	json_object_set_new(o, "max_peers", json_integer(cfg->max_peers));
+	json_object_set_new(o, "min_peers", json_integer(cfg->min_peers));
+	json_object_set_new(o, "dialing",
+	    json_integer((json_int_t)pd_manager_dialing(m)));
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_events_subscribe(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	const struct rpc_sink_ops *ops = rpc_ctx_ops(ctx);
+	json_t *ev = params != NULL ? json_object_get(params, "events") : NULL;
+	const char *names[PD_EVENT_TYPE_COUNT_];
+	size_t n = 0;
+
+	(void)arg;
+	if (ev != NULL && !json_is_array(ev)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"events\" must be an array of event names");
+		return;
+	}
+	for (size_t i = 0; ev != NULL && i < json_array_size(ev); i++) {
+		json_t *v = json_array_get(ev, i);
+		enum pd_event_type t;
+
+		if (!json_is_string(v) ||
+		    pd_event_type_parse(json_string_value(v), &t) < 0) {
+			rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+			    "unknown event name at index %zu (peer.discovered, "
+			    "peer.connected, peer.disconnected, "
+			    "peer.identified)", i);
+			return;
+		}
+		if (n < PD_EVENT_TYPE_COUNT_)
+			names[n++] = pd_event_type_name(t);
+	}
+	if (ops->subscribe(rpc_ctx_client(ctx), ev != NULL ? names : NULL,
+	    ev != NULL ? n : 0) < 0) {
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "cannot subscribe");
+		return;
+	}
+	rpc_reply_result(ctx, json_object());
+}
+
+static void
+rpc_config_reload(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct rpc_daemon *d = rpc_daemon(ctx);
+	json_t *result = NULL;
+	char why[1024] = "";
+
+	(void)params;
+	(void)arg;
+	if (d->reload == NULL) {
+		rpc_reply_error(ctx, RPC_UNAVAILABLE, "reload not available");
+		return;
+	}
+	if (d->reload(d->reload_arg, &result, why, sizeof(why)) < 0) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "configuration rejected, the old one stays: %s", why);
+		return;
+	}
+	rpc_reply_result(ctx, result);
+}
+
+static void
+rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct rpc_daemon *d = rpc_daemon(ctx);
+	struct pd_manager *m = d->m;
+	struct pd_manager_stats st;
+	size_t in, out;
+	json_t *o = json_object(), *c = json_object(), *g = json_object();
+
+	(void)params;
+	(void)arg;
+	pd_manager_stats(m, &st);
+	json_object_set_new(c, "dials", json_integer((json_int_t)st.dials));
+	json_object_set_new(c, "dial_failures",
+	    json_integer((json_int_t)st.dial_failures));
+	json_object_set_new(c, "connections_inbound",
+	    json_integer((json_int_t)st.conns_inbound));
+	json_object_set_new(c, "connections_outbound",
+	    json_integer((json_int_t)st.conns_outbound));
+	json_object_set_new(c, "identify_ok",
+	    json_integer((json_int_t)st.identify_ok));
+	json_object_set_new(c, "identify_failed",
+	    json_integer((json_int_t)st.identify_failed));
+	json_object_set_new(c, "store_saves",
+	    json_integer((json_int_t)st.store_saves));
+	json_object_set_new(c, "store_save_failures",
+	    json_integer((json_int_t)st.store_save_failures));
+	json_object_set_new(c, "peers_discovered",
+	    json_integer((json_int_t)st.peers_discovered));
+	pd_manager_conn_count(m, &in, &out);
+	json_object_set_new(g, "connections_inbound",
+	    json_integer((json_int_t)in));
+	json_object_set_new(g, "connections_outbound",
+	    json_integer((json_int_t)out));
+	json_object_set_new(g, "dialing",
+	    json_integer((json_int_t)pd_manager_dialing(m)));
+	json_object_set_new(g, "peers_known",
+	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
+	json_object_set_new(g, "uptime_s", json_integer((pd_manager_now() -
+	    pd_manager_started_at(m)) / 1000));
+	json_object_set_new(o, "counters", c);
+	json_object_set_new(o, "gauges", g);
+	if (d->control_metrics != NULL)
+		json_object_set_new(o, "control",
+		    d->control_metrics(d->control_arg));
+	rpc_reply_result(ctx, o);
+}
+
+const struct rpc_method rpc_methods[] = {
+	{ "node.info", rpc_node_info, false },
+	{ "peers.list", rpc_peers_list, false },
+	{ "peers.get", rpc_peers_get, false },
+	{ "peers.add", rpc_peers_add, true },
+	{ "peers.connect", rpc_peers_connect, true },
+	{ "peers.disconnect", rpc_peers_disconnect, true },
+	{ "peers.protect", rpc_peers_protect, true },
+	{ "peers.unprotect", rpc_peers_unprotect, true },
+	{ "conn.stats", rpc_conn_stats, false },
+	{ "events.subscribe", rpc_events_subscribe, false },
+	{ "config.reload", rpc_config_reload, true },
+	{ "metrics", rpc_metrics, false },
+};
+const size_t rpc_nmethods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);

@@ -1,0 +1,148 @@
+/*
+ * manager.h - the peer manager: the engine of a peerdisc node (the
+ * seed's peer.NewManager).  It owns the network layer, identify and ping,
+ * the peer store and its file, the event list and the discoveries, all on
+ * one event_base it borrows.  Several managers may share one event_base
+ * in one process; nothing here is global.
+ */
+#ifndef PD_PEER_MANAGER_H
+#define PD_PEER_MANAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr/multiaddr.h"
+#include "crypto/key.h"
+#include "crypto/peerid.h"
+#include "discovery/discovery.h"
+#include "peer/events.h"
+#include "peer/store.h"
+
+struct event_base;
+struct pd_manager;
+struct pd_net;
+
+#define PD_MANAGER_MAX_LISTEN 8
+#define PD_MANAGER_MAX_ANNOUNCE 32
+#define PD_MANAGER_MAX_PROTECTED 256
+#define PD_MANAGER_IDENTIFY_ADDR_TTL_MS (24ll * 3600 * 1000) /* 24 h */
+#define PD_MANAGER_SAVE_DEBOUNCE_MS 2000	/* after a burst of changes */
+#define PD_MANAGER_EXPIRE_INTERVAL_MS 60000	/* address expiry sweep */
+#define PD_MANAGER_MAX_CONNECTS 1024		/* connect requests in flight */
+
+struct pd_manager_config {
+	struct pd_privkey key;			/* identity (copied) */
+	const char *agent;			/* agentVersion */
+	struct pd_multiaddr listen[PD_MANAGER_MAX_LISTEN];
+	size_t nlisten;
+	struct pd_multiaddr announce[PD_MANAGER_MAX_ANNOUNCE];
+	size_t nannounce;
+	int has_psk;
+	uint8_t psk[32];
+	int connection_timeout_ms;
+	unsigned max_peers;
+	unsigned min_peers;
+	size_t store_max;
+	const char *store_file;			/* NULL: memory only */
+	int64_t save_interval_ms;
+	struct pd_peerid protected_ids[PD_MANAGER_MAX_PROTECTED];
+	size_t nprotected;
+};
+
+/* Counters for the metrics method. */
+struct pd_manager_stats {
+	uint64_t dials, dial_failures;
+	uint64_t conns_inbound, conns_outbound;	/* opened, total */
+	uint64_t identify_ok, identify_failed;
+	uint64_t store_saves, store_save_failures;
+	uint64_t peers_discovered;
+};
+
+/*
+ * Create a manager on base from cfg (copied).  Nothing listens and no
+ * file is read until pd_manager_start().  NULL on OOM.
+ */
+struct pd_manager *pd_manager_new(struct event_base *base,
+    const struct pd_manager_config *cfg);
+/*
+ * Load the store file, listen, start timers and discoveries.  0, or a
+ * negative PD_ERR_* with a reason in why (cannot listen...).  A store
+ * file that does not parse is moved aside with a warning, not an error.
+ */
+int pd_manager_start(struct pd_manager *m, char *why, size_t whylen);
+/* Stop discoveries, save the store, close connections.  Idempotent. */
+void pd_manager_stop(struct pd_manager *m);
+/* Stop (if needed) and free.  NULL is a no-op. */
+void pd_manager_free(struct pd_manager *m);
+
+struct pd_store *pd_manager_store(const struct pd_manager *m);
+struct pd_net *pd_manager_net(const struct pd_manager *m);
+const struct pd_peerid *pd_manager_peer_id(const struct pd_manager *m);
+const struct pd_manager_config *pd_manager_config(const struct pd_manager *m);
+void pd_manager_stats(const struct pd_manager *m,
+    struct pd_manager_stats *ret);
+/* Unix ms when pd_manager_start() ran. */
+int64_t pd_manager_started_at(const struct pd_manager *m);
+/* Open connections: total, and split by direction (either may be NULL). */
+size_t pd_manager_conn_count(const struct pd_manager *m, size_t *ret_in,
+    size_t *ret_out);
+/* Connect requests in flight (dials). */
+size_t pd_manager_dialing(const struct pd_manager *m);
+
+/*
+ * Learn a peer: record it (and addrs, ttl_ms 0 = permanent) with source
+ * (one PD_SOURCE_* bit) and emit peer.discovered.  0, or
+ * PD_ERR_PEER_LIMIT / PD_ERR_NOMEM / PD_ERR_INVAL.  Our own ID is
+ * refused (PD_ERR_INVAL).
+ */
+int pd_manager_add_peer(struct pd_manager *m, const struct pd_peerid *id,
+    const struct pd_multiaddr *addrs, size_t naddrs, int64_t ttl_ms,
+    unsigned source);
+
+/*
+ * Connect completion: 0 and the peer, or a negative PD_ERR_* with why.
+ * Called once, later (never inside pd_manager_connect).
+ */
+typedef void (*pd_manager_connect_cb)(int result, const struct pd_peerid *id,
+    const char *why, void *arg);
+/*
+ * Connect to a peer by id (its stored addresses are tried in turn), or
+ * by addr (which may carry /p2p/ID), or both.  Already connected: success.
+ * Returns 0 (cb will run), or PD_ERR_PEER_NOT_FOUND (no address known),
+ * PD_ERR_PEER_LIMIT (at max_peers and the peer is not protected),
+ * PD_ERR_INVAL, PD_ERR_NOMEM.
+ */
+int pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
+    const struct pd_multiaddr *addr, pd_manager_connect_cb cb, void *arg);
+/* Close every connection to id.  0 or PD_ERR_PEER_NOT_FOUND. */
+int pd_manager_disconnect(struct pd_manager *m, const struct pd_peerid *id);
+/* Protect / unprotect id under tag (the peer is created if unknown). */
+int pd_manager_protect(struct pd_manager *m, const struct pd_peerid *id,
+    const char *tag);
+int pd_manager_unprotect(struct pd_manager *m, const struct pd_peerid *id,
+    const char *tag);
+
+/* Subscribe to events (see events.h); NULL on OOM. */
+struct pd_event_sub *pd_manager_on_event(struct pd_manager *m, unsigned mask,
+    pd_event_cb cb, void *arg);
+void pd_manager_off_event(struct pd_manager *m, struct pd_event_sub *sub);
+
+/*
+ * Plug in a discovery (ops and arg borrowed for the manager's life);
+ * started at once if the manager runs.  0, PD_ERR_OVERFLOW, or the
+ * discovery's start error.
+ */
+int pd_manager_add_discovery(struct pd_manager *m,
+    const struct pd_discovery_ops *ops, void *arg);
+
+/* Save the store file now (also done on timers and at stop). */
+int pd_manager_save(struct pd_manager *m, char *why, size_t whylen);
+
+/* Change limits live (config reload). */
+void pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
+    unsigned min_peers, size_t store_max);
+
+/* Wall clock in unix ms (the manager's notion of "now"). */
+int64_t pd_manager_now(void);
+
+#endif
