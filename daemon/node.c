@@ -300,8 +300,15 @@ node_manager(const struct node *n)
 void
 node_apply_config(struct node *n, const struct pd_config *cfg)
 {
+	struct pd_manager_config *mc;
+
 	pd_manager_set_limits(n->m, cfg->peers_max_peers, cfg->peers_min_peers,
 	    cfg->peers_store_max);
+	if ((mc = calloc(1, sizeof(*mc))) == NULL)
+		return;
+	node_protected(mc, cfg);
+	pd_manager_set_protected(n->m, mc->protected_ids, mc->nprotected);
+	free(mc);
 }
 
 void

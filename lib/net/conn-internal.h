@@ -72,6 +72,7 @@ struct pd_conn {
 	struct pd_net_dial *dial;	/* outbound, until upgraded */
 	struct event *timeout_ev;	/* upgrade deadline */
 	struct event *reap_ev;		/* frees a closed conn next turn */
+	struct event *keepalive_ev;	/* yamux pings while up */
 	struct pd_buf plain;		/* decrypted bytes being processed */
 	struct pd_buf raw;		/* pnet-decrypted bytes */
 	struct pd_buf wire;		/* encryption scratch */

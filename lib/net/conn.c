@@ -150,6 +150,8 @@ conn_fail(struct pd_conn *c, int err, const char *fmt, ...)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->timeout_ev != NULL)
 		evtimer_del(c->timeout_ev);
+	if (c->keepalive_ev != NULL)
+		evtimer_del(c->keepalive_ev);
 	/*
 	 * Deferred: callers up the stack may still hold c.  The reap event
 	 * belongs to c, so freeing c first (pd_net_free) cancels it.
@@ -205,6 +207,8 @@ conn_free(struct pd_conn *c)
 		event_free(c->timeout_ev);
 	if (c->reap_ev != NULL)
 		event_free(c->reap_ev);
+	if (c->keepalive_ev != NULL)
+		event_free(c->keepalive_ev);
 	pd_mss_free(c->mss);
 	pd_noise_free(c->noise);
 	pd_yamux_free(c->yamux);
@@ -296,6 +300,30 @@ conn_yamux_on_goaway(uint32_t code, void *arg)
 	(void)c;
 }
 
+/*
+ * Keep-alive: a yamux ping every PD_NET_KEEPALIVE_MS; a ping still
+ * unanswered PD_NET_KEEPALIVE_TIMEOUT_MS after it was sent closes the
+ * connection (go-yamux does the same, so dead peers do not linger).
+ */
+static void
+conn_keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+	uint64_t now = conn_now_ms(), sent;
+
+	(void)fd;
+	(void)what;
+	if (c->state != CONN_READY)
+		return;
+	if (pd_yamux_ping_sent(c->yamux, &sent) == 0 &&
+	    now - sent >= PD_NET_KEEPALIVE_TIMEOUT_MS) {
+		conn_fail(c, PD_ERR_TIMEOUT, "keep-alive ping unanswered");
+		return;
+	}
+	if (pd_yamux_ping(c->yamux, now) == 0)
+		conn_flush(c);
+}
+
 static void
 conn_up(struct pd_conn *c)
 {
@@ -318,6 +346,14 @@ conn_up(struct pd_conn *c)
 		return;
 	}
 	pd_yamux_set_auto_consume(c->yamux, 1);
+	c->keepalive_ev = event_new(c->net->base, -1, EV_PERSIST,
+	    conn_keepalive_cb, c);
+	if (c->keepalive_ev != NULL) {
+		struct timeval tv = { PD_NET_KEEPALIVE_MS / 1000,
+		    (PD_NET_KEEPALIVE_MS % 1000) * 1000 };
+
+		evtimer_add(c->keepalive_ev, &tv);
+	}
 	c->state = CONN_READY;
 	c->up = 1;
 	net->nup++;

@@ -38,6 +38,8 @@ struct pd_net_dial;
 #define PD_NET_READ_CHUNK 65536		/* bytes processed per pass */
 #define PD_STREAM_MAX_PENDING (256u * 1024) /* bytes held before cbs are set */
 #define PD_NET_WHY_MAX 160
+#define PD_NET_KEEPALIVE_MS 30000	/* yamux ping interval (go-yamux) */
+#define PD_NET_KEEPALIVE_TIMEOUT_MS 10000 /* no pong by then: close */
 
 enum pd_conn_dir {
 	PD_CONN_INBOUND,

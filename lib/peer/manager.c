@@ -877,3 +877,15 @@ pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
 	if (pd_store_set_max(m->store, store_max) > 0)
 		mgr_changed(m);
 }
+
+void
+pd_manager_set_protected(struct pd_manager *m, const struct pd_peerid *ids,
+    size_t n)
+{
+	if (n > PD_MANAGER_MAX_PROTECTED)
+		n = PD_MANAGER_MAX_PROTECTED;
+	memcpy(m->cfg.protected_ids, ids, n * sizeof(ids[0]));
+	m->cfg.nprotected = n;
+	mgr_apply_protected(m);
+	mgr_changed(m);
+}

@@ -142,6 +142,10 @@ int pd_manager_save(struct pd_manager *m, char *why, size_t whylen);
 void pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
     unsigned min_peers, size_t store_max);
 
+/* Replace the configured protected peers (peers.protected, live). */
+void pd_manager_set_protected(struct pd_manager *m,
+    const struct pd_peerid *ids, size_t n);
+
 /* Wall clock in unix ms (the manager's notion of "now"). */
 int64_t pd_manager_now(void);
 

@@ -9,3 +9,9 @@ tests_unit_check_events_LDADD = $(unit_ldadd)
 
 lib_libpeerdisc_la_SOURCES += lib/peer/manager.c lib/peer/manager.h \
 	lib/discovery/discovery.h
+
+check_PROGRAMS += tests/unit/check_manager
+TESTS += tests/unit/check_manager
+tests_unit_check_manager_SOURCES = tests/unit/check_manager.c
+tests_unit_check_manager_CFLAGS = $(unit_cflags)
+tests_unit_check_manager_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)
