@@ -174,8 +174,14 @@ mgr_ping(struct pd_manager *m, struct pd_conn *c)
 		return;
 	pc->m = m;
 	pc->id = *pd_conn_peer(c);
-	if (pd_ping_start(c, mgr_ping_cb, pc, &err) == NULL)
+	if (pd_ping_start(c, mgr_ping_cb, pc, &err) == NULL) {
+		char peer[PD_PEERID_TEXT_MAX];
+
+		pd_peerid_format(&pc->id, peer, sizeof(peer));
+		PD_LOG_INFO("ping %s failed: cannot open a stream: %s", peer,
+		    pd_strerror(err));
 		free(pc);
+	}
 }
 
 /* Source to file identify-learned addresses under: how we know the peer. */
@@ -645,12 +651,15 @@ mgr_connect_finish(struct mgr_connect *cr, int result,
 	pd_manager_connect_cb cb = cr->cb;
 	void *arg = cr->arg;
 	struct pd_peerid copy;
+	char whycopy[PD_NET_WHY_MAX];
 
+	/* id and why may point into cr (cr->id, cr->why): copy both */
 	if (id != NULL)
 		copy = *id;
+	snprintf(whycopy, sizeof(whycopy), "%s", why != NULL ? why : "");
 	cr->dial = NULL;
 	mgr_connect_free(cr);
-	cb(result, id != NULL ? &copy : NULL, why, arg);
+	cb(result, id != NULL ? &copy : NULL, whycopy, arg);
 }
 
 static void mgr_connect_next(struct mgr_connect *cr);

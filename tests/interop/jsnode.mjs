@@ -7,6 +7,7 @@
 // Must come before anything from libp2p: Node 20 lacks Promise.withResolvers.
 import './shim.mjs'
 
+import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import process from 'node:process'
@@ -18,7 +19,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -30,10 +31,18 @@ const USAGE = `usage: node jsnode.mjs [options]
   --key FILE           private key, hex of the libp2p protobuf encoding; created
                        (mode 0600) if FILE does not exist
   --key-type TYPE      type of a generated key: Ed25519 (default), secp256k1,
-                       ECDSA, RSA
+                       ECDSA, RSA (ECDSA: js-libp2p 3 has no ECDSA peer IDs,
+                       the node exits with an "error" event)
   --dial MA            dial after start, repeatable, in order
   --ping               ping every dialed peer --count times
+  --ping-inbound       ping the peer of every inbound connection --count times
   --count N            pings per dialed peer (default 1)
+  --streams N          after each successful dial, open N streams at once on
+                       that connection with --stream-proto and check each
+  --stream-proto P     protocol of --streams (default /ipfs/id/1.0.0);
+                       /ipfs/ping/1.0.0 echoes 32 bytes, anything else must
+                       answer one length-prefixed protobuf and close
+  --stream-timeout S   time limit of each --streams stream (default 10)
   --kad                enable kad-dht in server mode (clientMode: false)
   --kad-protocol P     DHT protocol (default /ipfs/kad/1.0.0)
   --kad-mapper M       peerInfoMapper: passthrough (default), private
@@ -89,7 +98,11 @@ function parseArgs (argv) {
     keyType: 'Ed25519',
     dial: [],
     ping: false,
+    pingInbound: false,
     count: 1,
+    streams: 0,
+    streamProto: '/ipfs/id/1.0.0',
+    streamTimeout: 10,
     kad: false,
     kadProtocol: '/ipfs/kad/1.0.0',
     kadMapper: 'passthrough',
@@ -119,6 +132,10 @@ function parseArgs (argv) {
       case '--key-type': opts.keyType = val(); break
       case '--dial': opts.dial.push(val()); break
       case '--ping': opts.ping = true; break
+      case '--ping-inbound': opts.pingInbound = true; break
+      case '--streams': opts.streams = Math.floor(number(a, val(), 1)); break
+      case '--stream-proto': opts.streamProto = val(); break
+      case '--stream-timeout': opts.streamTimeout = number(a, val(), 0); break
       case '--count': opts.count = Math.floor(number(a, val(), 1)); break
       case '--kad': opts.kad = true; break
       case '--kad-protocol': opts.kadProtocol = val(); break
@@ -138,6 +155,7 @@ function parseArgs (argv) {
   if (opts.listen.length === 0) opts.listen.push('/ip4/127.0.0.1/tcp/0')
   if (opts.findPeer != null && !opts.kad) fatal('--find-peer needs --kad')
   if (!['passthrough', 'private', 'public'].includes(opts.kadMapper)) fatal('--kad-mapper is passthrough, private or public')
+  if (!['Ed25519', 'secp256k1', 'ECDSA', 'RSA'].includes(opts.keyType)) fatal('--key-type is Ed25519, secp256k1, ECDSA or RSA')
   return opts
 }
 
@@ -164,6 +182,167 @@ function tagged (source, factory) {
       emit('peer_discovery', { source, peer: str(evt.detail.id), addrs: addrs(evt.detail.multiaddrs) })
     })
     return d
+  }
+}
+
+const PING_PROTOCOL = '/ipfs/ping/1.0.0'
+const PING_LENGTH = 32
+const STREAM_MAX_ANSWER = 64 * 1024
+
+// Collect what arrives on stream until the remote closes its writable end
+// (or, with want > 0, until want bytes have arrived).  Rejects on reset,
+// abort or signal.  Data that arrived before the call is buffered by the
+// stream and delivered once the 'message' listener is added; 'end' fires
+// only after that buffer is empty, so it cannot be missed here.
+function readStream (stream, signal, want = 0) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    let length = 0
+    let settled = false
+    const finish = (err) => {
+      if (settled) return
+      settled = true
+      stream.removeEventListener('message', onMessage)
+      stream.removeEventListener('end', onEnd)
+      stream.removeEventListener('close', onClose)
+      signal.removeEventListener('abort', onAbort)
+      if (err != null) reject(err)
+      else resolve(Buffer.concat(chunks))
+    }
+    const onMessage = (evt) => {
+      const buf = evt.data.subarray()
+      chunks.push(buf)
+      length += buf.byteLength
+      if (want > 0 && length >= want) finish()
+      else if (length > STREAM_MAX_ANSWER) finish(new Error(`answer longer than ${STREAM_MAX_ANSWER} bytes`))
+    }
+    const onEnd = () => { finish(want > 0 ? new Error(`stream ended after ${length} of ${want} bytes`) : null) }
+    const onClose = (evt) => { finish(evt.error ?? (want > 0 ? new Error(`stream closed after ${length} of ${want} bytes`) : null)) }
+    const onAbort = () => { finish(signal.reason ?? new Error('aborted')) }
+    stream.addEventListener('message', onMessage)
+    stream.addEventListener('end', onEnd)
+    stream.addEventListener('close', onClose)
+    signal.addEventListener('abort', onAbort)
+    if (stream.readableEnded && stream.readBufferLength === 0) onEnd()
+  })
+}
+
+// Decode an unsigned varint at buf[off]: [value, next offset], or null.
+function readVarint (buf, off) {
+  let value = 0
+  for (let i = 0; i < 9 && off + i < buf.length; i++) {
+    value += (buf[off + i] & 0x7f) * 2 ** (7 * i)
+    if ((buf[off + i] & 0x80) === 0) return [value, off + i + 1]
+  }
+  return null
+}
+
+// Check that buf is exactly one length-prefixed, well-formed protobuf
+// message; returns its field 6 (identify's agentVersion) or '', throws
+// with the reason otherwise.
+function checkLengthPrefixedProtobuf (buf) {
+  const lp = readVarint(buf, 0)
+  if (lp == null) throw new Error(`no length prefix in ${buf.length} bytes`)
+  const [len, start] = lp
+  if (start + len !== buf.length) throw new Error(`length prefix ${len}, but ${buf.length - start} bytes follow it`)
+  if (len === 0) throw new Error('empty message')
+  let agent = ''
+  let off = start
+  while (off < buf.length) {
+    const tag = readVarint(buf, off)
+    if (tag == null) throw new Error(`bad tag at byte ${off}`)
+    const [key, next] = tag
+    const field = Math.floor(key / 8)
+    off = next
+    switch (key % 8) {
+      case 0: {
+        const v = readVarint(buf, off)
+        if (v == null) throw new Error(`bad varint of field ${field}`)
+        off = v[1]
+        break
+      }
+      case 1: off += 8; break
+      case 5: off += 4; break
+      case 2: {
+        const l = readVarint(buf, off)
+        if (l == null) throw new Error(`bad length of field ${field}`)
+        if (field === 6) agent = buf.subarray(l[1], l[1] + l[0]).toString('utf8')
+        off = l[1] + l[0]
+        break
+      }
+      default: throw new Error(`wire type ${key % 8} of field ${field}`)
+    }
+    if (field === 0) throw new Error('field number 0')
+    if (off > buf.length) throw new Error(`field ${field} runs past the end`)
+  }
+  return agent
+}
+
+// One --streams stream: open, exchange, close; resolves to identify's agent
+// (or '') and throws with the reason when anything is wrong.
+async function oneStream (conn, proto, timeoutS, maxOutbound) {
+  const signal = AbortSignal.timeout(timeoutS * 1000)
+  const stream = await conn.newStream(proto, { signal, maxOutboundStreams: maxOutbound })
+  try {
+    if (proto === PING_PROTOCOL) {
+      const data = randomBytes(PING_LENGTH)
+      const reading = readStream(stream, signal, PING_LENGTH)
+      stream.send(data)
+      const echo = await reading
+      if (!echo.equals(data)) throw new Error(`echo differs (${echo.length} bytes)`)
+      await stream.close({ signal })
+      return ''
+    }
+    // We send nothing: close our writable end and read the answer to EOF.
+    const reading = readStream(stream, signal)
+    await stream.close({ signal })
+    return checkLengthPrefixedProtobuf(await reading)
+  } catch (err) {
+    stream.abort(err)
+    throw err
+  }
+}
+
+// --streams: n streams opened at once on conn, each checked.
+async function openStreams (conn, proto, n, timeoutS) {
+  const start = performance.now()
+  const results = await Promise.allSettled(Array.from({ length: n }, () => oneStream(conn, proto, timeoutS, n + 4)))
+  const errors = {}
+  const agents = new Set()
+  let ok = 0
+  for (const r of results) {
+    if (r.status === 'fulfilled') {
+      ok++
+      if (r.value !== '') agents.add(r.value)
+    } else {
+      const m = errMessage(r.reason)
+      errors[m] = (errors[m] ?? 0) + 1
+    }
+  }
+  emit('streams', {
+    peer: str(conn.remotePeer),
+    protocol: proto,
+    requested: n,
+    ok,
+    failed: n - ok,
+    agents: [...agents],
+    errors,
+    elapsed_ms: Math.round((performance.now() - start) * 1000) / 1000
+  })
+}
+
+// Ping peer count times, one event each.
+async function pingPeer (node, peer, count, isStopping) {
+  for (let seq = 1; seq <= count && !isStopping(); seq++) {
+    const start = performance.now()
+    try {
+      const rtt = await node.services.ping.ping(peer)
+      // rtt_ms is libp2p's figure (whole ms, echo only); elapsed_ms
+      // includes opening the stream.
+      emit('ping', { peer: str(peer), seq, rtt_ms: rtt, elapsed_ms: Math.round((performance.now() - start) * 1000) / 1000 })
+    } catch (err) {
+      emit('ping_error', { peer: str(peer), seq, message: errMessage(err) })
+    }
   }
 }
 
@@ -206,15 +385,28 @@ async function main () {
   })
 
   const privateKey = await loadKey(opts.key, opts.keyType)
+  try {
+    peerIdFromPrivateKey(privateKey)
+  } catch (err) {
+    // @libp2p/peer-id 6 makes peer IDs of Ed25519, secp256k1 and RSA keys
+    // only; createLibp2p would fail with a bare UnsupportedKeyTypeError.
+    emit('error', { message: `start: no peer ID for a ${privateKey.type} key in this js-libp2p: ${errMessage(err)}` })
+    flushPending()
+    process.exit(1)
+  }
 
+  // A local handler's maxOutboundStreams caps our own streams of its
+  // protocol on a connection, so --streams lifts the client side of the
+  // protocol it uses (the server side keeps its defaults).
+  const streamsOf = (proto, dflt) => opts.streams > 0 && opts.streamProto === proto ? Math.max(dflt, opts.streams + 4) : dflt
   const services = {
-    identify: identify(),
-    identifyPush: identifyPush(),
+    identify: identify({ maxOutboundStreams: streamsOf('/ipfs/id/1.0.0', 1) }),
+    identifyPush: identifyPush({ maxOutboundStreams: streamsOf('/ipfs/id/push/1.0.0', 1) }),
     // Default maxOutboundStreams is 1, and kad-dht pings every new contact
     // right after identify: a --ping issued then fails with
     // TooManyOutboundProtocolStreamsError.  The server side (2 inbound ping
     // streams per connection) keeps its default.
-    ping: ping({ maxOutboundStreams: 4 })
+    ping: ping({ maxOutboundStreams: streamsOf(PING_PROTOCOL, 4) })
   }
   if (opts.kad) {
     services.dht = kadDHT({
@@ -254,6 +446,9 @@ async function main () {
   node.addEventListener('connection:open', (evt) => {
     const c = evt.detail
     emit('connected', { peer: str(c.remotePeer), addr: str(c.remoteAddr), direction: c.direction, id: c.id, encryption: c.encryption, multiplexer: c.multiplexer })
+    if (opts.pingInbound && c.direction === 'inbound') {
+      pingPeer(node, c.remotePeer, opts.count, () => stopping != null).catch(() => {})
+    }
   })
   node.addEventListener('connection:close', (evt) => {
     const c = evt.detail
@@ -305,25 +500,21 @@ async function main () {
     try {
       const c = await node.dial(multiaddr(addr))
       emit('dialed', { addr, peer: str(c.remotePeer) })
-      dialed.push(c.remotePeer)
+      dialed.push(c)
     } catch (err) {
       emit('dial_error', { addr, message: errMessage(err) })
     }
   }
 
+  if (opts.streams > 0) {
+    for (const c of dialed) {
+      if (stopping == null) await openStreams(c, opts.streamProto, opts.streams, opts.streamTimeout)
+    }
+  }
+
   if (opts.ping) {
-    for (const peer of dialed) {
-      for (let seq = 1; seq <= opts.count && stopping == null; seq++) {
-        const start = performance.now()
-        try {
-          const rtt = await node.services.ping.ping(peer)
-          // rtt_ms is libp2p's figure (whole ms, echo only); elapsed_ms
-          // includes opening the stream.
-          emit('ping', { peer: str(peer), seq, rtt_ms: rtt, elapsed_ms: Math.round((performance.now() - start) * 1000) / 1000 })
-        } catch (err) {
-          emit('ping_error', { peer: str(peer), seq, message: errMessage(err) })
-        }
-      }
+    for (const c of dialed) {
+      await pingPeer(node, c.remotePeer, opts.count, () => stopping != null)
     }
   }
 
