@@ -65,7 +65,7 @@ rpc_peer_json(const struct pd_peer *p)
 		json_array_append_new(tags, json_string(p->tags[i]));
 	if (p->conf_protected)
 		json_array_append_new(tags, json_string("config"));
-	json_object_set_new(o, "id", rpc_peerid_json(&p->id));
+	json_object_set_new(o, "id", json_string(pd_store_id_text(p)));
 	json_object_set_new(o, "addrs", addrs);
 	json_object_set_new(o, "connected", json_boolean(p->connected));
 	json_object_set_new(o, "direction",
@@ -275,20 +275,24 @@ rpc_peers_list(struct rpc_ctx *ctx, json_t *params, void *arg)
 	struct pd_store *store = pd_manager_store(rpc_daemon(ctx)->m);
 	json_t *peers, *o;
 	struct pd_peer *p, *tmp;
-	long long limit;
+	long long limit, offset;
 	int connected_only;
 	size_t total = 0;
 
 	(void)arg;
 	if (rpc_param_bool(ctx, params, "connected_only", 1,
 	    &connected_only) < 0 || rpc_param_uint(ctx, params, "limit",
-	    RPC_LIST_DEFAULT_LIMIT, RPC_LIST_MAX_LIMIT, &limit) < 0)
+	    RPC_LIST_DEFAULT_LIMIT, RPC_LIST_MAX_LIMIT, &limit) < 0 ||
+	    rpc_param_uint(ctx, params, "offset", 0, PD_STORE_MAX_ENTRIES,
+	    &offset) < 0)
 		return;
 	peers = json_array();
 	PD_STORE_FOREACH_SAFE(p, tmp, store) {
 		if (connected_only && !p->connected)
 			continue;
-		total++;
+		/* offset pages through the store in its (insertion) order */
+		if ((long long)total++ < offset)
+			continue;
 		if ((long long)json_array_size(peers) < limit)
 			json_array_append_new(peers, rpc_peer_json(p));
 	}

@@ -65,8 +65,10 @@ struct pd_client;
 #define PD_CLIENT_RPC_UNAVAILABLE (-32006)
 
 /* Limits. */
-#define PD_CLIENT_MAX_LINE (1024 * 1024)  /* bytes per JSON line, each way,
+#define PD_CLIENT_MAX_LINE (1024 * 1024)  /* bytes per request line sent,
 					     without the newline */
+#define PD_CLIENT_MAX_REPLY (64 * 1024 * 1024) /* bytes per line read:
+					     peers.list of a big store */
 #define PD_CLIENT_MAX_EVENTS 1024	/* queued notifications; when full
 					   the oldest is dropped */
 #define PD_CLIENT_MAX_METHOD 128	/* bytes in a method name */
@@ -125,12 +127,14 @@ const char *pd_client_path(const struct pd_client *client);
  *      ret_result may be NULL if the result is not wanted.
  *   PD_CLIENT_RPC_ERROR: the daemon answered with an error, described in
  *      *ret_error (may be NULL).
- *   < 0: transport failure.  After PD_CLIENT_ERR_TIMEOUT or a malformed
- *      answer the connection stays usable; after PD_CLIENT_ERR_CLOSED,
- *      PD_CLIENT_ERR_OVERFLOW (an answer line over PD_CLIENT_MAX_LINE) or
+ *   < 0: transport failure.  After PD_CLIENT_ERR_TIMEOUT (unless it hit
+ *      while the request was only partly sent) or a malformed answer the
+ *      connection stays usable; after PD_CLIENT_ERR_CLOSED,
+ *      PD_CLIENT_ERR_OVERFLOW (an answer line over PD_CLIENT_MAX_REPLY) or
  *      a system error every later call fails with the same error.
  * An answer with "id": null and an error (the daemon could not parse the
- * request) is taken as the answer to the pending call.
+ * request) is taken as the answer to the pending call.  Signals do not
+ * cut a call short (the wait resumes until the deadline).
  */
 int pd_client_call(struct pd_client *client, const char *method,
     json_t *params, int timeout_ms, json_t **ret_result,

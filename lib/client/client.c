@@ -46,7 +46,7 @@ _Static_assert(PD_CLIENT_PATH_MAX <= sizeof(((struct sockaddr_un *)0)->sun_path)
 #define CLIENT_SOCKET_NAME "control.sock"
 #define CLIENT_READ_CHUNK 65536		/* bytes asked of one read() */
 #define CLIENT_BUF_INITIAL 4096		/* first input buffer size */
-#define CLIENT_BUF_MAX (PD_CLIENT_MAX_LINE + 1)	/* one line + '\n' */
+#define CLIENT_BUF_MAX (PD_CLIENT_MAX_REPLY + 1)	/* one line + '\n' */
 #define CLIENT_MAX_CANDIDATES 2		/* socket paths tried at most */
 
 /*

@@ -60,6 +60,7 @@ struct pd_manager {
 	struct event *debounce_timer;	/* save after a burst */
 	struct event *expire_timer;
 	uint64_t saved_gen;
+	int64_t dirty_since;		/* first unsaved change (debounce) */
 	int64_t started_at;
 	int started;
 	struct mgr_discovery discoveries[PD_DISCOVERY_MAX];
@@ -86,15 +87,25 @@ mgr_tv(struct timeval *tv, int64_t ms)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
-/* A burst of changes: save a little later, once. */
+/*
+ * A burst of changes: save once the store has been quiet for
+ * PD_MANAGER_SAVE_DEBOUNCE_MS, but no later than PD_MANAGER_SAVE_MAX_DELAY_MS
+ * after the first unsaved change, so a long burst neither saves over and
+ * over nor never.
+ */
 static void
 mgr_changed(struct pd_manager *m)
 {
 	struct timeval tv;
+	int64_t now = pd_manager_now();
 
-	if (m->store_file == NULL || !m->started ||
-	    evtimer_pending(m->debounce_timer, NULL))
+	if (m->store_file == NULL || !m->started)
 		return;
+	if (!evtimer_pending(m->debounce_timer, NULL))
+		m->dirty_since = now;
+	else if (now - m->dirty_since >= PD_MANAGER_SAVE_MAX_DELAY_MS -
+	    PD_MANAGER_SAVE_DEBOUNCE_MS)
+		return;		/* leave the deadline where it is */
 	mgr_tv(&tv, PD_MANAGER_SAVE_DEBOUNCE_MS);
 	evtimer_add(m->debounce_timer, &tv);
 }

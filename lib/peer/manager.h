@@ -26,7 +26,8 @@ struct pd_net;
 #define PD_MANAGER_MAX_ANNOUNCE 32
 #define PD_MANAGER_MAX_PROTECTED 256
 #define PD_MANAGER_IDENTIFY_ADDR_TTL_MS (24ll * 3600 * 1000) /* 24 h */
-#define PD_MANAGER_SAVE_DEBOUNCE_MS 2000	/* after a burst of changes */
+#define PD_MANAGER_SAVE_DEBOUNCE_MS 2000	/* quiet time before a save */
+#define PD_MANAGER_SAVE_MAX_DELAY_MS 30000	/* longest a change waits */
 #define PD_MANAGER_EXPIRE_INTERVAL_MS 60000	/* address expiry sweep */
 #define PD_MANAGER_MAX_CONNECTS 1024		/* connect requests in flight */
 

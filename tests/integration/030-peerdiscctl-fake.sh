@@ -71,9 +71,9 @@ on cut.method
 partial {"jsonrpc":"2.0","id":@ID@,"res
 close
 on big.method
-big 1048577
+big 67108865
 on fits.method
-big 1048576
+big 2097152
 EOF
 
 "$FAKE" -l "$LOG" -r "$TMP/ready" -t 120 "$SOCK" "$TMP/script" 2>"$TMP/fake.err" &
@@ -361,12 +361,80 @@ expect_err "cut" "peerdiscctl: cannot reach the daemon at $SOCK: connection clos
 ctl 2 call big.method
 expect_err "big" "peerdiscctl: cannot reach the daemon at $SOCK: line too long"
 ctl 0 --json call fits.method
-[ "$(wc -c <"$TMP/out")" -gt 1048000 ] || fail "a 1 MiB answer was not printed"
+[ "$(wc -c <"$TMP/out")" -gt 2097000 ] || fail "a 2 MiB answer (over the old 1 MiB cap) was not printed"
 run_bounded "$CTL" -s "$TMP/nothere.sock" status >"$TMP/out" 2>"$TMP/err"
 [ $? = 2 ] || fail "no socket: exit status not 2"
 expect_err "no socket" \
     "peerdiscctl: cannot reach the daemon: $TMP/nothere.sock: No such file or directory"
 ok "exit 2: timeout, closed mid-answer, over-long line, no socket (1 MiB line fits)"
+
+# ---- answers shaped as the daemon's rpc-methods.c makes them today:
+# components "available": false, null agent/latency, direction "none",
+# millisecond time stamps, protection tags, dial back-off
+cat >"$TMP/script2" <<'EOF'
+on node.info
+send {"jsonrpc":"2.0","id":@ID@,"result":{"peer_id":"12D3KooWReal","agent":"peerdisc/0.1.0","version":"0.1.0","listen_addrs":["/ip4/127.0.0.1/tcp/4050"],"announce_addrs":["/ip4/127.0.0.1/tcp/4050"],"uptime_s":5,"connections":0,"peers_known":0,"dht":{"mode":null,"protocol":null,"routing_table_size":0,"available":false},"mdns":{"enabled":false,"available":false},"bootstrap":{"configured":0,"connected":0,"available":false}}}
+on conn.stats
+send {"jsonrpc":"2.0","id":@ID@,"result":{"count":0,"inbound":0,"outbound":0,"max_peers":50,"min_peers":5,"dialing":0}}
+on peers.get
+send {"jsonrpc":"2.0","id":@ID@,"result":{"id":"12D3KooWReal","addrs":[],"connected":false,"direction":"none","sources":["manual"],"protocols":[],"agent":null,"latency_ms":null,"score":0,"protected":true,"protect_tags":["ops","config"],"first_seen":1700000000000,"last_seen":1700000000000,"dial_failures":2,"next_dial":4102444800000,"last_error":"connection refused"}}
+on peers.list
+send {"jsonrpc":"2.0","id":@ID@,"result":{"peers":[{"id":"12D3KooWReal","addrs":[],"connected":false,"direction":"none","sources":["manual"],"protocols":[],"agent":null,"latency_ms":null,"score":0}]}}
+EOF
+SOCK2="$TMP/real.sock"
+"$FAKE" -r "$TMP/ready2" -t 60 "$SOCK2" "$TMP/script2" 2>>"$TMP/fake.err" &
+FAKE2_PID=$!
+trap 'kill "$FAKE2_PID" 2>/dev/null; cleanup' EXIT
+i=0
+while [ ! -e "$TMP/ready2" ]; do
+	pid_alive "$FAKE2_PID" || fail "second fakeserver did not start"
+	i=$((i + 1))
+	[ "$i" -le $((PD_TEST_TIMEOUT * 10)) ] || fail "second fakeserver not ready"
+	sleep 0.1
+done
+SOCK_SAVED=$SOCK
+SOCK=$SOCK2
+ctl 0 status
+expect_out "status (daemon-shaped)" <<'EOF'
+peer ID:     12D3KooWReal
+agent:       peerdisc/0.1.0
+version:     0.1.0
+uptime:      5s
+listen:      /ip4/127.0.0.1/tcp/4050
+announce:    /ip4/127.0.0.1/tcp/4050
+connections: 0 (0 inbound, 0 outbound), 0 dialing; min 5, max 50
+peers known: 0
+dht:         not available
+mdns:        not available
+bootstrap:   not available
+EOF
+ctl 0 peer 12D3KooWReal
+sed 's/ ([^()]* ago)$/ (AGE ago)/; s/ (in [^()]*)$/ (in LATER)/' "$TMP/out" >"$TMP/out2"
+mv "$TMP/out2" "$TMP/out"
+expect_out "peer (daemon-shaped)" <<'EOF'
+id:          12D3KooWReal
+connected:   no
+addrs:       -
+sources:     manual
+agent:       -
+protocols:   -
+latency:     -
+score:       0
+protected:   yes (ops, config)
+first seen:  2023-11-14 22:13:20 (AGE ago)
+last seen:   2023-11-14 22:13:20 (AGE ago)
+dial fails:  2
+next dial:   2100-01-01 00:00:00 (in LATER)
+last error:  connection refused
+EOF
+ctl 0 peers --all
+expect_out "peers --all (daemon-shaped)" <<'EOF'
+PEER ID       CONNECTED  DIRECTION  LATENCY  SOURCES  AGENT
+12D3KooWReal  no         -          -        manual   -
+EOF
+SOCK=$SOCK_SAVED
+kill "$FAKE2_PID"
+ok "daemon-shaped answers: unavailable components, nulls, ms time stamps"
 
 # ---- $PEERDISC_SOCKET when there is no -s
 PEERDISC_SOCKET="$SOCK" run_bounded "$CTL" local >"$TMP/out" 2>"$TMP/err" ||

@@ -1259,7 +1259,7 @@ bp_init(struct bp *bp, const char *name, const char *addr)
 	const uint8_t *mh;
 	size_t mhlen;
 	char why[128], text[PD_PEERID_TEXT_MAX];
-	int n;
+	int n = 0;
 
 	memset(bp, 0, sizeof(*bp));
 	bp->name = name;

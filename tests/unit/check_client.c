@@ -506,8 +506,7 @@ srv_malformed(int fd)
 	static const char *const bad[] = {
 		"this is not json",
 		"[1,2,3]",
-		"{\"jsonrpc\":\"2.0\",\"id\":@,\"result\":1,\"error\":"
-		    "{\"code\":1,\"message\":\"m\"}}",
+		"{\"jsonrpc\":\"2.0\",\"id\":@,\"result\":1,\"error\":{\"code\":1,\"message\":\"m\"}}",
 		"{\"jsonrpc\":\"2.0\",\"id\":@}",
 		"{\"jsonrpc\":\"2.0\",\"id\":@,\"error\":{\"code\":\"x\"}}",
 		"{\"jsonrpc\":\"2.0\",\"id\":@,\"error\":{\"code\":1e3}}",
@@ -685,9 +684,9 @@ srv_big(int fd)
 	int64_t id;
 
 	id = srv_expect(fd, "big");
-	srv_send_big(fd, id, PD_CLIENT_MAX_LINE);	/* just fits */
+	srv_send_big(fd, id, PD_CLIENT_MAX_REPLY);	/* just fits */
 	id = srv_expect(fd, "bigger");
-	srv_send_big(fd, id, PD_CLIENT_MAX_LINE + 1);	/* one byte over */
+	srv_send_big(fd, id, PD_CLIENT_MAX_REPLY + 1);	/* one byte over */
 	srv_drain(fd);
 }
 
@@ -703,7 +702,7 @@ START_TEST(test_line_limit)
 	    0);
 	/* the first request has id 1: the line is head + pad + "}} */
 	ck_assert_uint_eq(strlen(json_string_value(json_object_get(result,
-	    "pad"))), PD_CLIENT_MAX_LINE - 3 -
+	    "pad"))), PD_CLIENT_MAX_REPLY - 3 -
 	    strlen("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"pad\":\""));
 	json_decref(result);
 	ck_assert_int_eq(pd_client_call(c, "bigger", NULL, 5000, &result,

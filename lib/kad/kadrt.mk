@@ -1,0 +1,15 @@
+# lib/kad: Kademlia routing table and iterative query (sans-IO).
+lib_libpeerdisc_la_SOURCES += \
+	lib/kad/rt.c lib/kad/rt.h \
+	lib/kad/query.c lib/kad/query.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_kad_rt tests/unit/check_kad_query
+TESTS += tests/unit/check_kad_rt tests/unit/check_kad_query
+tests_unit_check_kad_rt_SOURCES = tests/unit/check_kad_rt.c
+tests_unit_check_kad_rt_CFLAGS = $(unit_cflags)
+tests_unit_check_kad_rt_LDADD = $(unit_ldadd)
+tests_unit_check_kad_query_SOURCES = tests/unit/check_kad_query.c
+tests_unit_check_kad_query_CFLAGS = $(unit_cflags)
+tests_unit_check_kad_query_LDADD = $(unit_ldadd)
+endif
