@@ -513,6 +513,12 @@ rpc_dispatch(struct rpc_server *srv, struct rpc_client *cl,
 		    "request line over 1 MiB");
 		return;
 	}
+	/* JSON text never holds a raw NUL; jansson would skip some. */
+	if (memchr(line, '\0', len) != NULL) {
+		rpc_send_error(srv, cl, RPC_PARSE_ERROR,
+		    "NUL byte in the request line");
+		return;
+	}
 	if ((req = rpc_parse(srv, cl, line, len)) == NULL)
 		return;
 	if (json_is_array(req)) {

@@ -14,6 +14,8 @@ TEST_NAME=$(basename "$0" .sh)
 DAEMON_PID=
 DAEMON_STATUS=
 DAEMON_LOG=
+PD_PIDS=
+PD_LOGS=
 
 skip() {
 	echo "SKIP: $TEST_NAME: $*"
@@ -26,6 +28,11 @@ fail() {
 		echo "--- daemon log ($DAEMON_LOG):"
 		sed 's/^/  | /' "$DAEMON_LOG"
 	fi
+	for _pd_l in $PD_LOGS; do
+		[ "$_pd_l" != "$DAEMON_LOG" ] && [ -f "$_pd_l" ] || continue
+		echo "--- daemon log ($_pd_l):"
+		sed 's/^/  | /' "$_pd_l"
+	done
 	exit 1
 }
 
@@ -45,6 +52,12 @@ cleanup() {
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
+	for _pd_p in $PD_PIDS; do
+		if pid_alive "$_pd_p"; then
+			kill -KILL "$_pd_p" 2>/dev/null
+			wait "$_pd_p" 2>/dev/null
+		fi
+	done
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
@@ -164,4 +177,179 @@ CONF
 
 file_mode() {
 	stat -c %a "$1"
+}
+
+# ----- several processes, the control socket (tests 04N) -----
+
+PEERDISCCTL="$top_builddir/daemon/peerdiscctl"
+
+# track_pid PID: kill PID too (SIGKILL) when the test exits.
+track_pid() {
+	PD_PIDS="$PD_PIDS $1"
+}
+
+# save_daemon NAME / use_daemon NAME: keep the daemon just started as
+# NAME (NAME_PID, NAME_LOG; tracked for cleanup, its log shown by fail),
+# and make NAME the one the single-daemon helpers (wait_for_log,
+# stop_daemon, ...) work on.
+save_daemon() {
+	eval "${1}_PID=\$DAEMON_PID ${1}_LOG=\$DAEMON_LOG"
+	track_pid "$DAEMON_PID"
+	PD_LOGS="$PD_LOGS $DAEMON_LOG"
+}
+use_daemon() {
+	eval "DAEMON_PID=\$${1}_PID DAEMON_LOG=\$${1}_LOG"
+}
+
+# socat talks raw JSON lines to the control socket.
+need_socat() {
+	command -v socat >/dev/null 2>&1 ||
+	    skip "socat not installed (tools/install-deps installs it)"
+}
+
+# write_ctl_conf FILE DIR: a conf that keeps state in DIR/state and the
+# control socket at DIR/control.sock, off the network but for
+# 127.0.0.1.  [peers] comes last: append more peers.* keys directly.
+write_ctl_conf() {
+	mkdir -p "$2"
+	cat >"$1" <<CONF
+[node]
+state_dir = $2/state
+listen = /ip4/127.0.0.1/tcp/0
+[control]
+socket = $2/control.sock
+[mdns]
+enabled = no
+[dht]
+enabled = no
+[bootstrap]
+enabled = no
+[peers]
+save_interval = 10s
+CONF
+}
+
+# wait_until WHAT CMD...: poll CMD (every 0.1 s) until it succeeds; fail
+# naming WHAT after $PD_TEST_TIMEOUT seconds.
+wait_until() {
+	_pd_what=$1
+	shift
+	_pd_i=0
+	until "$@"; do
+		_pd_i=$((_pd_i + 1))
+		[ "$_pd_i" -le $((PD_TEST_TIMEOUT * 10)) ] ||
+		    fail "timed out (${PD_TEST_TIMEOUT}s) waiting for $_pd_what"
+		sleep 0.1
+	done
+}
+
+# file_has FILE PATTERN: FILE matches the basic regular expression.
+file_has() {
+	grep -q -- "$2" "$1" 2>/dev/null
+}
+
+# The listen multiaddr with /p2p/ID from $DAEMON_LOG (first one).
+logged_listen_addr() {
+	sed -n 's/^peerdiscd\[[0-9]*\]: info: listening on \(\/.*\/p2p\/12D3KooW[1-9A-HJ-NP-Za-km-z]*\)$/\1/p' \
+	    "$DAEMON_LOG" | head -n 1
+}
+
+# rpc_lines SOCKET: send stdin (JSON lines) in one go, print every
+# response line.  The daemon answers what it was sent, then closes.
+rpc_lines() {
+	run_bounded socat -t "$PD_TEST_TIMEOUT" - "UNIX-CONNECT:$1"
+}
+
+# rpc SOCKET METHOD [PARAMS]: one raw request (id 1); its response line.
+rpc() {
+	if [ $# -ge 3 ]; then
+		printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}\n' \
+		    "$2" "$3"
+	else
+		printf '{"jsonrpc":"2.0","id":1,"method":"%s"}\n' "$2"
+	fi | rpc_lines "$1"
+}
+
+# json_str KEY / json_num KEY: the (last) string or number member KEY
+# of the compact JSON on stdin.
+json_str() {
+	sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n 1
+}
+json_num() {
+	sed -n "s/.*\"$1\":\(-\{0,1\}[0-9][0-9]*\).*/\1/p" | head -n 1
+}
+
+# The error code of each response line on stdin ("ok" for a result).
+rpc_codes() {
+	sed -e 's/^{"jsonrpc":"2.0","id":[^{]*"error":{"code":\(-[0-9]*\),.*/\1/' \
+	    -e 's/^{"jsonrpc":"2.0","id":.*,"result":.*/ok/'
+}
+
+# VmRSS of PID in KiB.
+rss_kib() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"
+}
+
+# ctl_expect STATUS SOCKET ARGS...: run peerdiscctl -s SOCKET ARGS
+# (bounded); fail unless it exits with STATUS.  Its stdout is left in
+# $TMP/ctl.out, its stderr in $TMP/ctl.err.
+ctl_expect() {
+	_pd_want=$1
+	_pd_sock=$2
+	shift 2
+	run_bounded "$PEERDISCCTL" -s "$_pd_sock" "$@" >"$TMP/ctl.out" \
+	    2>"$TMP/ctl.err"
+	_pd_st=$?
+	[ "$_pd_st" = "$_pd_want" ] || fail "peerdiscctl $*: exit status" \
+	    "$_pd_st, want $_pd_want; stdout: $(cat "$TMP/ctl.out");" \
+	    "stderr: $(cat "$TMP/ctl.err")"
+}
+
+# expect_grep FILE PATTERN WHAT / expect_match TEXT PATTERN WHAT: fail
+# with WHAT (and the text) unless it matches the basic regular
+# expression; expect_no_match is the opposite.
+expect_grep() {
+	grep -q -- "$2" "$1" 2>/dev/null ||
+	    fail "$3 (no '$2' in $1: $(head -c 2000 "$1" 2>/dev/null))"
+}
+expect_match() {
+	printf '%s\n' "$1" | grep -q -- "$2" ||
+	    fail "$3 (no '$2' in: $(printf '%s' "$1" | head -c 2000))"
+}
+expect_no_match() {
+	printf '%s\n' "$1" | grep -q -- "$2" &&
+	    fail "$3 ('$2' in: $(printf '%s' "$1" | head -c 2000))"
+	return 0
+}
+
+# gen_peer_ids FIRST COUNT: COUNT distinct valid peer IDs, one a line:
+# legacy "Qm..." IDs (base58btc of a sha2-256 multihash, 0x12 0x20 and
+# 32 bytes derived from the number), so no key is needed.
+gen_peer_ids() {
+	awk -v first="$1" -v count="$2" 'BEGIN {
+		alpha = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+		for (k = first; k < first + count; k++) {
+			n = 0
+			d[n++] = 18; d[n++] = 32
+			x = k
+			for (i = 0; i < 32; i++) {
+				x = (x * 1103515245 + 12345 + i) % 2147483648
+				d[n++] = int(x / 65536) % 256
+			}
+			out = ""
+			start = 0
+			while (start < n) {
+				rem = 0
+				for (i = start; i < n; i++) {
+					v = rem * 256 + d[i]
+					d[i] = int(v / 58)
+					rem = v % 58
+				}
+				out = substr(alpha, rem + 1, 1) out
+				while (start < n && d[start] == 0)
+					start++
+			}
+			print out
+		}
+	}'
 }
