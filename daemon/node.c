@@ -235,6 +235,10 @@ node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
 	mc->store_file = cfg->peers_store_file;
 	mc->save_interval_ms = (int64_t)cfg->peers_save_interval;
 	node_protected(mc, cfg);
+	mc->dht_enabled = cfg->dht_enabled;
+	mc->dht_server = cfg->dht_mode == PD_CONFIG_DHT_SERVER;
+	mc->dht_protocol = cfg->dht_protocol;
+	mc->dht_k = cfg->dht_bucket_size;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "kad/dht.h"
 #include "net/conn.h"
 #include "peer/manager.h"
 #include "rpc-methods.h"
@@ -253,11 +254,23 @@ rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
 	    json_integer((json_int_t)pd_manager_conn_count(m, NULL, NULL)));
 	json_object_set_new(o, "peers_known",
 	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
-	/* The DHT, mDNS and bootstrap discoveries are not built yet. */
-	json_object_set_new(dht, "mode", json_null());
-	json_object_set_new(dht, "protocol", json_null());
-	json_object_set_new(dht, "routing_table_size", json_integer(0));
-	json_object_set_new(dht, "available", json_false());
+	/* mDNS and bootstrap discovery are not built yet. */
+	if (pd_manager_dht(m) != NULL) {
+		struct pd_kad_dht *kd = pd_manager_dht(m);
+
+		json_object_set_new(dht, "mode", json_string(
+		    pd_kad_dht_server(kd) ? "server" : "client"));
+		json_object_set_new(dht, "protocol",
+		    json_string(pd_kad_dht_protocol(kd)));
+		json_object_set_new(dht, "routing_table_size", json_integer(
+		    (json_int_t)pd_kad_rt_size(pd_kad_dht_rt(kd))));
+		json_object_set_new(dht, "available", json_true());
+	} else {
+		json_object_set_new(dht, "mode", json_null());
+		json_object_set_new(dht, "protocol", json_null());
+		json_object_set_new(dht, "routing_table_size", json_integer(0));
+		json_object_set_new(dht, "available", json_false());
+	}
 	json_object_set_new(mdns, "enabled", json_false());
 	json_object_set_new(mdns, "available", json_false());
 	json_object_set_new(boot, "configured", json_integer(0));
@@ -627,6 +640,170 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 	rpc_reply_result(ctx, o);
 }
 
+/* ---- DHT ---- */
+
+static struct pd_kad_dht *
+rpc_dht(struct rpc_ctx *ctx)
+{
+	struct pd_kad_dht *d = pd_manager_dht(rpc_daemon(ctx)->m);
+
+	if (d == NULL)
+		rpc_reply_error(ctx, RPC_UNAVAILABLE,
+		    "the DHT is disabled (dht.enabled = no)");
+	return d;
+}
+
+static json_t *
+rpc_query_peer_json(const struct pd_kad_query_peer *p)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t i = 0; i < p->naddrs; i++)
+		json_array_append_new(a, rpc_multiaddr_json(&p->addrs[i]));
+	json_object_set_new(o, "id", rpc_peerid_json(&p->id));
+	json_object_set_new(o, "addrs", a);
+	return o;
+}
+
+static void
+rpc_dht_lookup_error(struct rpc_ctx *ctx, int r)
+{
+	if (r == PD_ERR_UNAVAILABLE)
+		rpc_reply_error(ctx, RPC_UNAVAILABLE,
+		    "the routing table is empty: no DHT peer known yet");
+	else if (r == PD_ERR_NOT_FOUND)
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND,
+		    "the lookup did not find that peer");
+	else if (r == PD_ERR_TIMEOUT)
+		rpc_reply_error(ctx, RPC_TIMEOUT, "the lookup timed out");
+	else if (r == PD_ERR_PEER_LIMIT)
+		rpc_reply_error(ctx, RPC_UNAVAILABLE,
+		    "too many lookups in flight");
+	else
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "%s", pd_strerror(r));
+}
+
+static void
+rpc_find_peer_cb(int result, const struct pd_kad_query_peer *const *peers,
+    size_t n, void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+
+	if (result < 0 || n == 0)
+		rpc_dht_lookup_error(ctx, result < 0 ? result :
+		    PD_ERR_NOT_FOUND);
+	else
+		rpc_reply_result(ctx, rpc_query_peer_json(peers[0]));
+}
+
+static void
+rpc_dht_find_peer(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_kad_dht *d;
+	struct pd_peerid id;
+	int present, r;
+
+	(void)arg;
+	if (rpc_param_peer(ctx, params, "peer", 1, &id, &present) < 0 ||
+	    (d = rpc_dht(ctx)) == NULL)
+		return;
+	if ((r = pd_kad_dht_find_peer(d, &id, rpc_find_peer_cb, ctx)) < 0)
+		rpc_dht_lookup_error(ctx, r);
+}
+
+static void
+rpc_closest_cb(int result, const struct pd_kad_query_peer *const *peers,
+    size_t n, void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+	json_t *o, *a;
+
+	if (result < 0) {
+		rpc_dht_lookup_error(ctx, result);
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, rpc_query_peer_json(peers[i]));
+	o = json_object();
+	json_object_set_new(o, "peers", a);
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_dht_closest_peers(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_kad_dht *d;
+	json_t *k = params != NULL ? json_object_get(params, "key") : NULL;
+	struct pd_peerid id;
+	const uint8_t *key;
+	size_t keylen;
+	int r;
+
+	(void)arg;
+	if (k == NULL || !json_is_string(k) || json_string_length(k) == 0 ||
+	    json_string_length(k) > 512) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"key\" must be a peer ID or a non-empty string");
+		return;
+	}
+	if ((d = rpc_dht(ctx)) == NULL)
+		return;
+	/* A peer ID names its binary form; any other text is the key. */
+	if (pd_peerid_parse(json_string_value(k), json_string_length(k),
+	    &id) == 0) {
+		key = id.bytes;
+		keylen = id.len;
+	} else {
+		key = (const uint8_t *)json_string_value(k);
+		keylen = json_string_length(k);
+	}
+	if ((r = pd_kad_dht_closest(d, key, keylen, rpc_closest_cb, ctx)) < 0)
+		rpc_dht_lookup_error(ctx, r);
+}
+
+static void
+rpc_dht_routing_table(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_kad_dht *d;
+	struct pd_kad_rt *rt;
+	json_t *o, *buckets;
+	int max;
+
+	(void)params;
+	(void)arg;
+	if ((d = rpc_dht(ctx)) == NULL)
+		return;
+	rt = pd_kad_dht_rt(d);
+	buckets = json_array();
+	max = pd_kad_rt_max_cpl(rt);
+	for (int b = 0; b <= max; b++) {
+		json_t *bucket = json_array();
+
+		for (size_t i = 0; i < pd_kad_rt_bucket_size(rt, (unsigned)b);
+		    i++) {
+			const struct pd_kad_rt_peer *p = pd_kad_rt_bucket_peer(rt,
+			    (unsigned)b, i);
+			json_t *e = json_object(), *a = json_array();
+
+			for (size_t j = 0; j < p->naddrs; j++)
+				json_array_append_new(a,
+				    rpc_multiaddr_json(&p->addrs[j]));
+			json_object_set_new(e, "id", rpc_peerid_json(&p->id));
+			json_object_set_new(e, "addrs", a);
+			json_object_set_new(e, "failures",
+			    json_integer(p->failures));
+			json_array_append_new(bucket, e);
+		}
+		json_array_append_new(buckets, bucket);
+	}
+	o = json_object();
+	json_object_set_new(o, "buckets", buckets);
+	json_object_set_new(o, "size",
+	    json_integer((json_int_t)pd_kad_rt_size(rt)));
+	rpc_reply_result(ctx, o);
+}
+
 const struct rpc_method rpc_methods[] = {
 	{ "node.info", rpc_node_info, false },
 	{ "peers.list", rpc_peers_list, false },
@@ -640,5 +817,8 @@ const struct rpc_method rpc_methods[] = {
 	{ "events.subscribe", rpc_events_subscribe, false },
 	{ "config.reload", rpc_config_reload, true },
 	{ "metrics", rpc_metrics, false },
+	{ "dht.find_peer", rpc_dht_find_peer, false },
+	{ "dht.closest_peers", rpc_dht_closest_peers, false },
+	{ "dht.routing_table", rpc_dht_routing_table, false },
 };
 const size_t rpc_nmethods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);

@@ -13,3 +13,6 @@ tests_unit_check_kad_query_SOURCES = tests/unit/check_kad_query.c
 tests_unit_check_kad_query_CFLAGS = $(unit_cflags)
 tests_unit_check_kad_query_LDADD = $(unit_ldadd)
 endif
+
+# The DHT over streams (server, admission from identify, lookups).
+lib_libpeerdisc_la_SOURCES += lib/kad/dht.c lib/kad/dht.h

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "kad/dht.h"
 #include "net/conn.h"
 #include "peer/manager.h"
 #include "peer/storefile.h"
@@ -54,6 +55,8 @@ struct pd_manager {
 	char *agent;
 	struct pd_net *net;
 	struct pd_idsvc *idsvc;
+	struct pd_kad_dht *dht;		/* NULL when disabled */
+	char *dht_protocol;
 	struct pd_store *store;
 	struct pd_events *events;
 	struct event *save_timer;	/* periodic save */
@@ -243,6 +246,12 @@ mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 	ev.signed_record = id->has_record;
 	mgr_emit_simple(m, &ev);
 	mgr_changed(m);
+	if (m->dht != NULL) {
+		pd_kad_dht_identified(m->dht, c, id);
+		if ((p = pd_store_get(m->store, pd_conn_peer(c))) != NULL)
+			pd_store_set_kad_server(p, pd_identify_has_protocol(id,
+			    pd_kad_dht_protocol(m->dht)));
+	}
 	if (first)
 		mgr_ping(m, c);
 }
@@ -345,6 +354,7 @@ pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 		return NULL;
 	m->base = base;
 	m->cfg = *cfg;
+	m->cfg.dht_protocol = NULL;	/* our own copy is set below */
 	LIST_INIT(&m->connects);
 	memset(&ncfg, 0, sizeof(ncfg));
 	ncfg.upgrade_timeout_ms = cfg->connection_timeout_ms;
@@ -363,6 +373,26 @@ pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 	    pd_ping_register(m->net) < 0) {
 		pd_manager_free(m);
 		return NULL;
+	}
+	if (cfg->dht_enabled) {
+		struct pd_kad_dht_config dc = {
+			.protocol = cfg->dht_protocol,
+			.server = cfg->dht_server != 0,
+			.k = cfg->dht_k,
+			.exempt_private = true,
+		};
+
+		if (cfg->dht_protocol != NULL && (m->dht_protocol =
+		    strdup(cfg->dht_protocol)) == NULL) {
+			pd_manager_free(m);
+			return NULL;
+		}
+		dc.protocol = m->dht_protocol;
+		m->cfg.dht_protocol = m->dht_protocol;
+		if ((m->dht = pd_kad_dht_new(m->net, &dc)) == NULL) {
+			pd_manager_free(m);
+			return NULL;
+		}
 	}
 	return m;
 }
@@ -540,6 +570,8 @@ pd_manager_free(struct pd_manager *m)
 	if (m == NULL)
 		return;
 	pd_manager_stop(m);
+	pd_kad_dht_free(m->dht);
+	free(m->dht_protocol);
 	pd_idsvc_free(m->idsvc);
 	pd_net_free(m->net);
 	if (m->save_timer != NULL)
@@ -561,6 +593,12 @@ struct pd_store *
 pd_manager_store(const struct pd_manager *m)
 {
 	return m->store;
+}
+
+struct pd_kad_dht *
+pd_manager_dht(const struct pd_manager *m)
+{
+	return m->dht;
 }
 
 struct pd_net *

@@ -19,6 +19,7 @@
 #include "peer/store.h"
 
 struct event_base;
+struct pd_kad_dht;
 struct pd_manager;
 struct pd_net;
 
@@ -48,6 +49,10 @@ struct pd_manager_config {
 	int64_t save_interval_ms;
 	struct pd_peerid protected_ids[PD_MANAGER_MAX_PROTECTED];
 	size_t nprotected;
+	int dht_enabled;
+	int dht_server;				/* answer queries */
+	const char *dht_protocol;		/* NULL: /ipfs/kad/1.0.0 */
+	unsigned dht_k;				/* bucket size */
 };
 
 /* Counters for the metrics method. */
@@ -77,6 +82,8 @@ void pd_manager_stop(struct pd_manager *m);
 void pd_manager_free(struct pd_manager *m);
 
 struct pd_store *pd_manager_store(const struct pd_manager *m);
+/* The DHT, or NULL when it is disabled. */
+struct pd_kad_dht *pd_manager_dht(const struct pd_manager *m);
 struct pd_net *pd_manager_net(const struct pd_manager *m);
 const struct pd_peerid *pd_manager_peer_id(const struct pd_manager *m);
 const struct pd_manager_config *pd_manager_config(const struct pd_manager *m);

@@ -159,7 +159,7 @@ pd_start() {
 		printf '[node]\nstate_dir = %s\nlisten = /ip4/127.0.0.1/tcp/0\n' \
 			"$TMP/$_it_n.state"
 		[ -n "$_it_psk" ] && printf 'private_network = %s\n' "$_it_psk"
-		printf '[dht]\nenabled = no\n[mdns]\nenabled = no\n'
+		printf '[dht]\nenabled = %s\n[mdns]\nenabled = no\n' "${PD_DHT:-no}"
 		printf '[bootstrap]\nenabled = no\n[control]\nsocket = %s\n' \
 			"$TMP/$_it_n.sock"
 		[ -n "$PD_CONF_EXTRA" ] && printf '%s\n' "$PD_CONF_EXTRA"

@@ -1,0 +1,730 @@
+/*
+ * dht.c - the DHT over libp2p streams: protocol handler (server mode),
+ * routing-table admission from identify, and iterative lookups that
+ * drive a pd_kad_query (query.c) by opening one stream per request.
+ *
+ * Owned by the manager (lib/peer), which feeds identify results in and
+ * asks for lookups on behalf of the control socket.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "kad/dht.h"
+#include "kad/msg.h"
+#include "net/conn.h"
+#include "proto/identify.h"
+
+struct dht_lookup;
+
+/* One outbound request of a lookup: dial if needed, stream, answer. */
+struct dht_req {
+	LIST_ENTRY(dht_req) entry;
+	struct dht_lookup *lk;
+	struct pd_peerid peer;
+	struct pd_net_dial *dial;
+	struct pd_stream *s;
+	struct pd_buf in;
+	int opening;
+};
+
+struct dht_lookup {
+	LIST_ENTRY(dht_lookup) entry;
+	struct pd_kad_dht *d;
+	struct pd_kad_query *q;
+	uint8_t key[PD_KAD_MAX_KEY];
+	size_t keylen;
+	struct pd_peerid want;		/* find_peer target */
+	int find_peer;
+	struct event *timer;
+	LIST_HEAD(, dht_req) reqs;
+	pd_kad_dht_cb cb;
+	void *arg;
+	int done;
+	int pumping;			/* inside dht_lookup_pump */
+	int repump;			/* a nested pump was asked for */
+};
+
+/* One inbound stream being served. */
+struct dht_serve {
+	LIST_ENTRY(dht_serve) entry;
+	struct pd_kad_dht *d;
+	struct pd_stream *s;
+	struct event *idle;
+	struct pd_buf in;
+};
+
+struct pd_kad_dht {
+	struct pd_net *net;
+	char *protocol;
+	bool server;
+	struct pd_kad_rt *rt;
+	LIST_HEAD(, dht_lookup) lookups;
+	size_t nlookups;
+	LIST_HEAD(, dht_serve) serves;
+	size_t nserves;
+};
+
+static uint64_t
+dht_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct pd_conn *
+dht_conn_to(const struct pd_kad_dht *d, const struct pd_peerid *id)
+{
+	for (struct pd_conn *c = pd_net_conn_first(d->net); c != NULL;
+	    c = pd_conn_next(c))
+		if (pd_peerid_equal(pd_conn_peer(c), id))
+			return c;
+	return NULL;
+}
+
+/* ---- server side ------------------------------------------------------- */
+
+static void
+dht_serve_free(struct dht_serve *sv, int reset)
+{
+	LIST_REMOVE(sv, entry);
+	sv->d->nserves--;
+	if (sv->s != NULL) {
+		if (reset)
+			pd_stream_reset(sv->s);
+		else
+			pd_stream_release(sv->s);
+	}
+	event_free(sv->idle);
+	pd_buf_free(&sv->in);
+	free(sv);
+}
+
+/* Fill msg's closer peers with our k closest to key (hashed). */
+static void
+dht_fill_closer(struct pd_kad_dht *d, struct pd_kad_msg *msg,
+    const uint8_t *key, size_t keylen, const struct pd_peerid *requester)
+{
+	const struct pd_kad_rt_peer *near[PD_KAD_MAX_PEERS];
+	struct pd_kad_key target;
+	struct pd_peerid asked;
+	unsigned k = pd_kad_rt_config(d->rt)->k;
+	size_t n;
+
+	if (k > PD_KAD_MAX_PEERS)
+		k = PD_KAD_MAX_PEERS;
+	pd_kad_rt_key_hash(key, keylen, &target);
+	n = pd_kad_rt_nearest(d->rt, &target, requester, near, k);
+	for (size_t i = 0; i < n; i++)
+		(void)pd_kad_msg_add_peer(msg, PD_KAD_LIST_CLOSER, &near[i]->id,
+		    near[i]->addrs, near[i]->naddrs, dht_conn_to(d,
+		    &near[i]->id) != NULL ? PD_KAD_CONNECTED :
+		    PD_KAD_CAN_CONNECT);
+	/* A query for our own ID gets us too (go and js do the same). */
+	if (pd_peerid_from_bytes(key, keylen, &asked) == 0 &&
+	    pd_peerid_equal(&asked, pd_net_peer_id(d->net))) {
+		struct pd_multiaddr addrs[PD_NET_MAX_LISTENERS];
+		size_t na = pd_net_listen_addrs(d->net, addrs,
+		    PD_NET_MAX_LISTENERS);
+
+		(void)pd_kad_msg_add_peer(msg, PD_KAD_LIST_CLOSER,
+		    pd_net_peer_id(d->net), addrs, na, PD_KAD_CONNECTED);
+	}
+}
+
+/* Answer one request; returns 0, or <0 to reset the stream. */
+static int
+dht_serve_one(struct dht_serve *sv, const uint8_t *p, size_t len)
+{
+	struct pd_kad_dht *d = sv->d;
+	struct pd_kad_msg *req = pd_kad_msg_new(), *resp = pd_kad_msg_new();
+	const struct pd_peerid *from = pd_conn_peer(pd_stream_conn(sv->s));
+	struct pd_buf out;
+	int r = PD_ERR_NOMEM;
+
+	pd_buf_init(&out);
+	if (req == NULL || resp == NULL)
+		goto done;
+	if ((r = pd_kad_msg_decode(p, len, req, NULL, 0)) < 0)
+		goto done;
+	pd_kad_msg_init(resp, req->type);
+	switch (req->type) {
+	case PD_KAD_FIND_NODE:
+	case PD_KAD_GET_VALUE:
+	case PD_KAD_GET_PROVIDERS:
+		/* No record or provider store yet: closer peers only. */
+		(void)pd_kad_msg_set_key(resp, req->key, req->key_len);
+		dht_fill_closer(d, resp, req->key, req->key_len, from);
+		break;
+	case PD_KAD_PING:
+		break;
+	default:
+		/* PUT_VALUE / ADD_PROVIDER: not stored, so refused. */
+		r = PD_ERR_UNSUPPORTED;
+		goto done;
+	}
+	if ((r = pd_kad_msg_encode_lp(resp, &out)) == 0 &&
+	    pd_stream_write(sv->s, out.data, out.len) != (int)out.len)
+		r = PD_ERR_CLOSED;
+	(void)pd_kad_rt_mark_seen(d->rt, from, dht_now());
+done:
+	pd_kad_msg_free(req);
+	pd_kad_msg_free(resp);
+	pd_buf_free(&out);
+	return r;
+}
+
+static void
+dht_serve_data(struct pd_stream *s, const uint8_t *data, size_t len,
+    void *arg)
+{
+	struct dht_serve *sv = arg;
+	struct timeval tv = { PD_KAD_DHT_STREAM_IDLE_MS / 1000, 0 };
+	const uint8_t *msg;
+	size_t mlen;
+	int n;
+
+	(void)s;
+	if (sv->in.len + len > PD_KAD_DHT_MAX_MSG + 16 ||
+	    pd_buf_append(&sv->in, data, len) < 0) {
+		dht_serve_free(sv, 1);
+		return;
+	}
+	while ((n = pd_kad_msg_frame(sv->in.data, sv->in.len,
+	    PD_KAD_DHT_MAX_MSG, &msg, &mlen)) > 0) {
+		if (dht_serve_one(sv, msg, mlen) < 0) {
+			dht_serve_free(sv, 1);
+			return;
+		}
+		pd_buf_consume(&sv->in, (size_t)n);
+	}
+	if (n < 0 && n != PD_ERR_TRUNCATED) {
+		dht_serve_free(sv, 1);
+		return;
+	}
+	evtimer_add(sv->idle, &tv);
+}
+
+static void
+dht_serve_eof(struct pd_stream *s, void *arg)
+{
+	(void)s;
+	dht_serve_free(arg, 0);
+}
+
+static void
+dht_serve_close(struct pd_stream *s, int err, void *arg)
+{
+	struct dht_serve *sv = arg;
+
+	(void)s;
+	(void)err;
+	sv->s = NULL;
+	dht_serve_free(sv, 0);
+}
+
+static void
+dht_serve_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dht_serve_free(arg, 1);
+}
+
+static void
+dht_handler(struct pd_stream *s, void *arg)
+{
+	struct pd_kad_dht *d = arg;
+	struct dht_serve *sv;
+	struct timeval tv = { PD_KAD_DHT_STREAM_IDLE_MS / 1000, 0 };
+	static const struct pd_stream_cbs cbs = {
+		.on_data = dht_serve_data,
+		.on_eof = dht_serve_eof,
+		.on_close = dht_serve_close,
+	};
+
+	if (d->nserves >= PD_KAD_DHT_MAX_INBOUND ||
+	    (sv = calloc(1, sizeof(*sv))) == NULL) {
+		pd_stream_reset(s);
+		return;
+	}
+	sv->d = d;
+	sv->s = s;
+	if ((sv->idle = evtimer_new(pd_net_base(d->net), dht_serve_idle_cb,
+	    sv)) == NULL) {
+		free(sv);
+		pd_stream_reset(s);
+		return;
+	}
+	LIST_INSERT_HEAD(&d->serves, sv, entry);
+	d->nserves++;
+	evtimer_add(sv->idle, &tv);
+	pd_stream_set_cbs(s, &cbs, sv);
+}
+
+/* ---- routing table admission -------------------------------------------- */
+
+void
+pd_kad_dht_identified(struct pd_kad_dht *d, struct pd_conn *c,
+    const struct pd_identify *id)
+{
+	struct pd_peerid stale;
+	int v;
+
+	if (!pd_identify_has_protocol(id, d->protocol))
+		return;
+	v = pd_kad_rt_add_candidate(d->rt, pd_conn_peer(c), id->addrs,
+	    id->naddrs < PD_KAD_RT_MAX_ADDRS ? id->naddrs :
+	    PD_KAD_RT_MAX_ADDRS, dht_now(), &stale);
+	if (v == PD_KAD_RT_PENDING_CHECK)
+		/* A full bucket keeps its oldest entry while it is connected. */
+		(void)pd_kad_rt_check_done(d->rt, &stale,
+		    dht_conn_to(d, &stale) != NULL, dht_now());
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+static void dht_lookup_pump(struct dht_lookup *lk);
+
+static void
+dht_req_free(struct dht_req *rq)
+{
+	LIST_REMOVE(rq, entry);
+	if (rq->dial != NULL)
+		pd_net_dial_cancel(rq->dial);
+	if (rq->s != NULL)
+		pd_stream_reset(rq->s);
+	pd_buf_free(&rq->in);
+	if (!rq->opening)
+		free(rq);
+	else
+		rq->lk = NULL;	/* the open callback frees it */
+}
+
+static void
+dht_lookup_finish(struct dht_lookup *lk)
+{
+	struct pd_kad_dht *d = lk->d;
+	const struct pd_kad_query_peer *res[PD_KAD_QUERY_MAX_K];
+	enum pd_kad_query_status st = pd_kad_query_status(lk->q);
+	size_t n = 0;
+	int r = 0;
+
+	lk->done = 1;
+	while (!LIST_EMPTY(&lk->reqs))
+		dht_req_free(LIST_FIRST(&lk->reqs));
+	if (lk->find_peer) {
+		const struct pd_kad_query_peer *p = pd_kad_query_find(lk->q,
+		    &lk->want);
+
+		if (p != NULL && p->naddrs > 0) {
+			res[0] = p;
+			n = 1;
+		} else {
+			r = PD_ERR_NOT_FOUND;
+		}
+	} else if (st == PD_KAD_QUERY_TIMED_OUT &&
+	    pd_kad_query_result(lk->q, res, 1) == 0) {
+		r = PD_ERR_TIMEOUT;
+	} else {
+		n = pd_kad_query_result(lk->q, res, PD_KAD_QUERY_MAX_K);
+	}
+	lk->cb(r, res, n, lk->arg);
+	LIST_REMOVE(lk, entry);
+	d->nlookups--;
+	event_free(lk->timer);
+	pd_kad_query_free(lk->q);
+	free(lk);
+}
+
+static void
+dht_req_failed(struct dht_req *rq)
+{
+	struct dht_lookup *lk = rq->lk;
+	uint64_t now = dht_now();
+
+	(void)pd_kad_query_failure(lk->q, &rq->peer, now);
+	(void)pd_kad_rt_mark_failed(lk->d->rt, &rq->peer, now);
+	dht_req_free(rq);
+	dht_lookup_pump(lk);
+}
+
+static void
+dht_req_answer(struct dht_req *rq, const uint8_t *p, size_t len)
+{
+	struct dht_lookup *lk = rq->lk;
+	struct pd_kad_msg *msg = pd_kad_msg_new();
+	struct pd_kad_query_in in[PD_KAD_MAX_PEERS];
+	size_t n = 0;
+	uint64_t now = dht_now();
+
+	if (msg == NULL || pd_kad_msg_decode(p, len, msg, NULL, 0) < 0) {
+		pd_kad_msg_free(msg);
+		dht_req_failed(rq);
+		return;
+	}
+	for (size_t i = 0; i < msg->ncloser; i++) {
+		in[n].id = &msg->closer[i].id;
+		in[n].addrs = msg->closer[i].addrs;
+		in[n].naddrs = msg->closer[i].naddrs;
+		n++;
+	}
+	(void)pd_kad_query_response(lk->q, &rq->peer, in, n, now);
+	(void)pd_kad_rt_mark_useful(lk->d->rt, &rq->peer, now);
+	pd_kad_msg_free(msg);
+	dht_req_free(rq);
+	dht_lookup_pump(lk);
+}
+
+static void
+dht_req_data(struct pd_stream *s, const uint8_t *data, size_t len, void *arg)
+{
+	struct dht_req *rq = arg;
+	const uint8_t *msg;
+	size_t mlen;
+	int n;
+
+	(void)s;
+	if (pd_buf_append(&rq->in, data, len) < 0) {
+		dht_req_failed(rq);
+		return;
+	}
+	n = pd_kad_msg_frame(rq->in.data, rq->in.len, PD_KAD_MSG_MAX, &msg,
+	    &mlen);
+	if (n == PD_ERR_TRUNCATED)
+		return;
+	if (n < 0) {
+		dht_req_failed(rq);
+		return;
+	}
+	dht_req_answer(rq, msg, mlen);
+}
+
+static void
+dht_req_eof(struct pd_stream *s, void *arg)
+{
+	(void)s;
+	dht_req_failed(arg);
+}
+
+static void
+dht_req_close(struct pd_stream *s, int err, void *arg)
+{
+	struct dht_req *rq = arg;
+
+	(void)s;
+	(void)err;
+	rq->s = NULL;
+	dht_req_failed(rq);
+}
+
+static void
+dht_req_open_cb(int result, struct pd_stream *s, void *arg)
+{
+	struct dht_req *rq = arg;
+	struct dht_lookup *lk = rq->lk;
+	struct pd_kad_msg *msg;
+	struct pd_buf out;
+	static const struct pd_stream_cbs cbs = {
+		.on_data = dht_req_data,
+		.on_eof = dht_req_eof,
+		.on_close = dht_req_close,
+	};
+	int r;
+
+	rq->opening = 0;
+	if (lk == NULL) {		/* the lookup ended meanwhile */
+		if (s != NULL)
+			pd_stream_reset(s);
+		free(rq);
+		return;
+	}
+	if (result < 0) {
+		dht_req_failed(rq);
+		return;
+	}
+	rq->s = s;
+	pd_stream_set_cbs(s, &cbs, rq);
+	pd_buf_init(&out);
+	if ((msg = pd_kad_msg_new()) == NULL) {
+		dht_req_failed(rq);
+		return;
+	}
+	pd_kad_msg_init(msg, PD_KAD_FIND_NODE);
+	r = pd_kad_msg_set_key(msg, lk->key, lk->keylen);
+	if (r == 0)
+		r = pd_kad_msg_encode_lp(msg, &out);
+	pd_kad_msg_free(msg);
+	if (r < 0 || pd_stream_write(s, out.data, out.len) != (int)out.len) {
+		pd_buf_free(&out);
+		dht_req_failed(rq);
+		return;
+	}
+	pd_buf_free(&out);
+	(void)pd_stream_close_write(s);
+}
+
+static void
+dht_req_open(struct dht_req *rq, struct pd_conn *c)
+{
+	int r;
+
+	rq->opening = 1;
+	if ((r = pd_conn_open_stream(c, rq->lk->d->protocol, dht_req_open_cb,
+	    rq)) < 0) {
+		rq->opening = 0;
+		dht_req_failed(rq);
+	}
+}
+
+static void
+dht_req_dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
+{
+	struct dht_req *rq = arg;
+
+	(void)why;
+	rq->dial = NULL;
+	if (result < 0) {
+		dht_req_failed(rq);
+		return;
+	}
+	dht_req_open(rq, c);
+}
+
+/* Send the lookup's request to p (dialing it first when needed). */
+static void
+dht_req_start(struct dht_lookup *lk, const struct pd_kad_query_peer *p)
+{
+	struct dht_req *rq;
+	struct pd_conn *c;
+	int err = 0;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL) {
+		(void)pd_kad_query_failure(lk->q, &p->id, dht_now());
+		return;
+	}
+	rq->lk = lk;
+	rq->peer = p->id;
+	LIST_INSERT_HEAD(&lk->reqs, rq, entry);
+	if ((c = dht_conn_to(lk->d, &p->id)) != NULL) {
+		dht_req_open(rq, c);
+		return;
+	}
+	for (size_t i = 0; i < p->naddrs && rq->dial == NULL; i++)
+		rq->dial = pd_net_dial(lk->d->net, &p->addrs[i], &p->id,
+		    dht_req_dial_cb, rq, &err);
+	if (rq->dial == NULL)
+		dht_req_failed(rq);
+}
+
+/*
+ * Send what the query wants sent; finish when it is over.  Starting a
+ * request can fail at once and re-enter here: the nested call only asks
+ * the outer one to go round again, so the lookup is never freed under it.
+ */
+static void
+dht_lookup_pump(struct dht_lookup *lk)
+{
+	const struct pd_kad_query_peer *next[PD_KAD_QUERY_MAX_ALPHA];
+	struct pd_peerid ids[PD_KAD_QUERY_MAX_ALPHA];
+	uint64_t now, deadline;
+	struct timeval tv;
+	size_t n;
+
+	if (lk->done)
+		return;
+	if (lk->pumping) {
+		lk->repump = 1;
+		return;
+	}
+	lk->pumping = 1;
+	do {
+		lk->repump = 0;
+		now = dht_now();
+		if (pd_kad_query_status(lk->q) != PD_KAD_QUERY_RUNNING)
+			break;
+		n = pd_kad_query_next(lk->q, now, next,
+		    PD_KAD_QUERY_MAX_ALPHA);
+		/* Copy: starting a request may change the query. */
+		for (size_t i = 0; i < n; i++)
+			ids[i] = next[i]->id;
+		for (size_t i = 0; i < n; i++) {
+			const struct pd_kad_query_peer *p = pd_kad_query_find(
+			    lk->q, &ids[i]);
+
+			if (p != NULL)
+				dht_req_start(lk, p);
+		}
+	} while (lk->repump);
+	lk->pumping = 0;
+	if (pd_kad_query_status(lk->q) != PD_KAD_QUERY_RUNNING) {
+		dht_lookup_finish(lk);
+		return;
+	}
+	deadline = pd_kad_query_deadline(lk->q);
+	if (deadline != UINT64_MAX) {
+		uint64_t ms = deadline > now ? deadline - now : 0;
+
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+		evtimer_add(lk->timer, &tv);
+	}
+}
+
+static void
+dht_lookup_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dht_lookup_pump(arg);
+}
+
+static int
+dht_lookup_start(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
+    const struct pd_peerid *want, pd_kad_dht_cb cb, void *arg)
+{
+	struct dht_lookup *lk;
+	struct pd_kad_query_config qc;
+	struct pd_kad_key target;
+	const struct pd_kad_rt_peer *seeds[PD_KAD_RT_MAX_K];
+	size_t nseeds;
+	int r;
+
+	if (keylen == 0 || keylen > PD_KAD_MAX_KEY)
+		return PD_ERR_INVAL;
+	if (d->nlookups >= PD_KAD_DHT_MAX_QUERIES)
+		return PD_ERR_PEER_LIMIT;
+	pd_kad_rt_key_hash(key, keylen, &target);
+	nseeds = pd_kad_rt_nearest(d->rt, &target, NULL, seeds,
+	    pd_kad_rt_config(d->rt)->k);
+	if (nseeds == 0)
+		return PD_ERR_UNAVAILABLE;
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return PD_ERR_NOMEM;
+	lk->d = d;
+	lk->cb = cb;
+	lk->arg = arg;
+	memcpy(lk->key, key, keylen);
+	lk->keylen = keylen;
+	LIST_INIT(&lk->reqs);
+	pd_kad_query_config_default(&qc, &target);
+	qc.self = *pd_net_peer_id(d->net);
+	qc.k = pd_kad_rt_config(d->rt)->k;
+	if (want != NULL) {
+		lk->want = *want;
+		lk->find_peer = 1;
+		qc.stop_cb = pd_kad_query_stop_at_peer;
+		qc.stop_arg = &lk->want;
+	}
+	if ((r = pd_kad_query_new(&qc, dht_now(), &lk->q)) < 0 ||
+	    (lk->timer = evtimer_new(pd_net_base(d->net), dht_lookup_timer_cb,
+	    lk)) == NULL) {
+		pd_kad_query_free(lk->q);
+		free(lk);
+		return r < 0 ? r : PD_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < nseeds; i++)
+		(void)pd_kad_query_add_seed(lk->q, &seeds[i]->id,
+		    seeds[i]->addrs, seeds[i]->naddrs);
+	LIST_INSERT_HEAD(&d->lookups, lk, entry);
+	d->nlookups++;
+	/* Start from the loop: cb never runs inside this call. */
+	event_active(lk->timer, EV_TIMEOUT, 0);
+	return 0;
+}
+
+int
+pd_kad_dht_closest(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
+    pd_kad_dht_cb cb, void *arg)
+{
+	return dht_lookup_start(d, key, keylen, NULL, cb, arg);
+}
+
+int
+pd_kad_dht_find_peer(struct pd_kad_dht *d, const struct pd_peerid *id,
+    pd_kad_dht_cb cb, void *arg)
+{
+	return dht_lookup_start(d, id->bytes, id->len, id, cb, arg);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct pd_kad_dht *
+pd_kad_dht_new(struct pd_net *net, const struct pd_kad_dht_config *cfg)
+{
+	struct pd_kad_dht *d;
+	struct pd_kad_rt_config rc;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->net = net;
+	d->server = cfg->server;
+	LIST_INIT(&d->lookups);
+	LIST_INIT(&d->serves);
+	pd_kad_rt_config_default(&rc);
+	if (cfg->k > 0)
+		rc.k = cfg->k;
+	rc.diversity.exempt_private = cfg->exempt_private;
+	if ((d->protocol = strdup(cfg->protocol != NULL ? cfg->protocol :
+	    PD_KAD_PROTO)) == NULL ||
+	    pd_kad_rt_new(pd_net_peer_id(net), &rc, &d->rt) < 0 ||
+	    (d->server && pd_net_set_handler(net, d->protocol, dht_handler,
+	    d) < 0)) {
+		pd_kad_dht_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void
+pd_kad_dht_free(struct pd_kad_dht *d)
+{
+	struct dht_lookup *lk;
+
+	if (d == NULL)
+		return;
+	if (d->server && d->protocol != NULL)
+		pd_net_remove_handler(d->net, d->protocol);
+	while ((lk = LIST_FIRST(&d->lookups)) != NULL) {
+		lk->done = 1;
+		while (!LIST_EMPTY(&lk->reqs))
+			dht_req_free(LIST_FIRST(&lk->reqs));
+		LIST_REMOVE(lk, entry);
+		event_free(lk->timer);
+		pd_kad_query_free(lk->q);
+		free(lk);
+	}
+	while (!LIST_EMPTY(&d->serves))
+		dht_serve_free(LIST_FIRST(&d->serves), 1);
+	pd_kad_rt_free(d->rt);
+	free(d->protocol);
+	free(d);
+}
+
+struct pd_kad_rt *
+pd_kad_dht_rt(const struct pd_kad_dht *d)
+{
+	return d->rt;
+}
+
+const char *
+pd_kad_dht_protocol(const struct pd_kad_dht *d)
+{
+	return d->protocol;
+}
+
+bool
+pd_kad_dht_server(const struct pd_kad_dht *d)
+{
+	return d->server;
+}
