@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "kad/dht.h"
 #include "kad/msg.h"
+#include "kad/providers.h"
 #include "net/conn.h"
 #include "proto/identify.h"
 
@@ -67,6 +68,7 @@ struct pd_kad_dht {
 	char *protocol;
 	bool server;
 	struct pd_kad_rt *rt;
+	struct pd_kad_prov *prov;	/* provider records we hold */
 	LIST_HEAD(, dht_lookup) lookups;
 	size_t nlookups;
 	LIST_HEAD(, dht_serve) serves;
@@ -79,6 +81,16 @@ dht_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Provider records expire on the wall clock (they outlive a restart). */
+static uint64_t
+dht_now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -142,6 +154,37 @@ dht_fill_closer(struct pd_kad_dht *d, struct pd_kad_msg *msg,
 	}
 }
 
+static void
+dht_fill_providers(struct pd_kad_dht *d, struct pd_kad_msg *msg,
+    const uint8_t *key, size_t keylen)
+{
+	struct pd_kad_prov_entry e[PD_KAD_PROV_MAX_PER_KEY];
+	int n = pd_kad_prov_get(d->prov, key, keylen, dht_now_wall(), e,
+	    PD_KAD_PROV_MAX_PER_KEY);
+
+	for (int i = 0; i < n; i++)
+		(void)pd_kad_msg_add_peer(msg, PD_KAD_LIST_PROVIDERS, &e[i].id,
+		    e[i].addrs, e[i].naddrs, dht_conn_to(d, &e[i].id) != NULL ?
+		    PD_KAD_CONNECTED : PD_KAD_CAN_CONNECT);
+}
+
+static int
+dht_add_provider(struct pd_kad_dht *d, const struct pd_kad_msg *req,
+    const struct pd_peerid *from)
+{
+	if (req->key_len == 0 || req->key_len > PD_KAD_PROV_MAX_KEY)
+		return PD_ERR_INVAL;
+	for (size_t i = 0; i < req->nproviders; i++) {
+		const struct pd_kad_peer *p = &req->providers[i];
+
+		if (!pd_peerid_equal(&p->id, from) || p->naddrs == 0)
+			continue;
+		(void)pd_kad_prov_add(d->prov, req->key, req->key_len, &p->id,
+		    p->addrs, p->naddrs, dht_now_wall());
+	}
+	return 0;
+}
+
 /* Answer one request; returns 0, or <0 to reset the stream. */
 static int
 dht_serve_one(struct dht_serve *sv, const uint8_t *p, size_t len)
@@ -161,15 +204,28 @@ dht_serve_one(struct dht_serve *sv, const uint8_t *p, size_t len)
 	switch (req->type) {
 	case PD_KAD_FIND_NODE:
 	case PD_KAD_GET_VALUE:
-	case PD_KAD_GET_PROVIDERS:
-		/* No record or provider store yet: closer peers only. */
+		/* No record store yet: GET_VALUE gets closer peers only. */
 		(void)pd_kad_msg_set_key(resp, req->key, req->key_len);
 		dht_fill_closer(d, resp, req->key, req->key_len, from);
 		break;
+	case PD_KAD_GET_PROVIDERS:
+		if (req->key_len == 0 || req->key_len > PD_KAD_PROV_MAX_KEY) {
+			r = PD_ERR_INVAL;
+			goto done;
+		}
+		(void)pd_kad_msg_set_key(resp, req->key, req->key_len);
+		dht_fill_providers(d, resp, req->key, req->key_len);
+		dht_fill_closer(d, resp, req->key, req->key_len, from);
+		break;
+	case PD_KAD_ADD_PROVIDER:
+		/* §9.3: keep entries naming the sender, with an address; no
+		 * reply. */
+		r = dht_add_provider(d, req, from);
+		goto done;
 	case PD_KAD_PING:
 		break;
 	default:
-		/* PUT_VALUE / ADD_PROVIDER: not stored, so refused. */
+		/* PUT_VALUE: no record store or validators yet: refused. */
 		r = PD_ERR_UNSUPPORTED;
 		goto done;
 	}
@@ -678,6 +734,7 @@ pd_kad_dht_new(struct pd_net *net, const struct pd_kad_dht_config *cfg)
 	if ((d->protocol = strdup(cfg->protocol != NULL ? cfg->protocol :
 	    PD_KAD_PROTO)) == NULL ||
 	    pd_kad_rt_new(pd_net_peer_id(net), &rc, &d->rt) < 0 ||
+	    (d->prov = pd_kad_prov_new(0)) == NULL ||
 	    (d->server && pd_net_set_handler(net, d->protocol, dht_handler,
 	    d) < 0)) {
 		pd_kad_dht_free(d);
@@ -707,8 +764,21 @@ pd_kad_dht_free(struct pd_kad_dht *d)
 	while (!LIST_EMPTY(&d->serves))
 		dht_serve_free(LIST_FIRST(&d->serves), 1);
 	pd_kad_rt_free(d->rt);
+	pd_kad_prov_free(d->prov);
 	free(d->protocol);
 	free(d);
+}
+
+size_t
+pd_kad_dht_expire(struct pd_kad_dht *d)
+{
+	return pd_kad_prov_expire(d->prov, dht_now_wall());
+}
+
+size_t
+pd_kad_dht_provider_count(const struct pd_kad_dht *d)
+{
+	return pd_kad_prov_count(d->prov);
 }
 
 struct pd_kad_rt *

@@ -5,8 +5,10 @@
  * lookups for closest peers and find-peer, over the connections of a
  * struct pd_net.
  *
- * Not here yet: storing records and provider records (PUT_VALUE and
- * ADD_PROVIDER streams are reset), validators, periodic refresh.
+ * Provider records (ADD_PROVIDER / GET_PROVIDERS) are held for 48 h.
+ * Not here yet: the record store and validators (PUT_VALUE streams are
+ * reset, GET_VALUE gets closer peers only), providing ourselves, periodic
+ * refresh.
  */
 #ifndef PD_KAD_DHT_H
 #define PD_KAD_DHT_H
@@ -44,6 +46,9 @@ struct pd_kad_dht *pd_kad_dht_new(struct pd_net *net,
 /* Unregister, cancel lookups (their callbacks do not run), free. */
 void pd_kad_dht_free(struct pd_kad_dht *d);
 struct pd_kad_rt *pd_kad_dht_rt(const struct pd_kad_dht *d);
+/* Drop expired provider records; returns how many. */
+size_t pd_kad_dht_expire(struct pd_kad_dht *d);
+size_t pd_kad_dht_provider_count(const struct pd_kad_dht *d);
 const char *pd_kad_dht_protocol(const struct pd_kad_dht *d);
 bool pd_kad_dht_server(const struct pd_kad_dht *d);
 

@@ -16,3 +16,9 @@ endif
 
 # The DHT over streams (server, admission from identify, lookups).
 lib_libpeerdisc_la_SOURCES += lib/kad/dht.c lib/kad/dht.h
+
+check_PROGRAMS += tests/unit/check_kad_dht
+TESTS += tests/unit/check_kad_dht
+tests_unit_check_kad_dht_SOURCES = tests/unit/check_kad_dht.c
+tests_unit_check_kad_dht_CFLAGS = $(unit_cflags)
+tests_unit_check_kad_dht_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)

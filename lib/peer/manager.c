@@ -419,6 +419,8 @@ mgr_expire_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	npeers = pd_store_expire_addrs(m->store, pd_manager_now(), &naddrs);
+	if (m->dht != NULL)
+		(void)pd_kad_dht_expire(m->dht);
 	if (npeers > 0 || naddrs > 0)
 		PD_LOG_DEBUG("expired %zu addresses, dropped %zu peers", naddrs,
 		    npeers);

@@ -1,0 +1,306 @@
+/*
+ * check_kad_dht.c - the DHT server and lookups over real connections
+ * between managers in one process: FIND_NODE answers, provider records
+ * (ADD_PROVIDER only from the provider itself, GET_PROVIDERS), routing
+ * table admission through identify, find_peer across three nodes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <event2/event.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "kad/dht.h"
+#include "kad/msg.h"
+#include "net/conn.h"
+#include "peer/manager.h"
+
+struct tnode {
+	struct pd_manager *m;
+	int identified;
+};
+
+static struct event_base *base;
+
+static void
+tnode_event(const struct pd_event *ev, void *arg)
+{
+	struct tnode *n = arg;
+
+	if (ev->type == PD_EVENT_PEER_IDENTIFIED)
+		n->identified++;
+}
+
+static void
+tnode_init(struct tnode *n, int seed)
+{
+	struct pd_manager_config *cfg = calloc(1, sizeof(*cfg));
+	uint8_t s[32];
+	char why[256];
+
+	memset(n, 0, sizeof(*n));
+	memset(s, seed, sizeof(s));
+	ck_assert_int_eq(pd_privkey_from_seed(s, &cfg->key), 0);
+	cfg->agent = "dht-test";
+	ck_assert_int_eq(pd_multiaddr_parse("/ip4/127.0.0.1/tcp/0",
+	    &cfg->listen[0], NULL, 0), 0);
+	cfg->nlisten = 1;
+	cfg->connection_timeout_ms = 5000;
+	cfg->max_peers = 50;
+	cfg->store_max = 100;
+	cfg->dht_enabled = 1;
+	cfg->dht_server = 1;
+	cfg->dht_k = 20;
+	n->m = pd_manager_new(base, cfg);
+	free(cfg);
+	ck_assert_ptr_nonnull(n->m);
+	ck_assert_ptr_nonnull(pd_manager_on_event(n->m, PD_EVENT_MASK_ALL,
+	    tnode_event, n));
+	ck_assert_msg(pd_manager_start(n->m, why, sizeof(why)) == 0, "%s", why);
+}
+
+static void
+run_until(int *flag, int want, int ms)
+{
+	for (int i = 0; i < ms / 10 && *flag < want; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+}
+
+static int connects;
+
+static void
+connect_cb(int result, const struct pd_peerid *id, const char *why, void *arg)
+{
+	(void)id;
+	(void)arg;
+	ck_assert_msg(result == 0, "connect: %s", why);
+	connects++;
+}
+
+static void
+connect_nodes(struct tnode *from, struct tnode *to)
+{
+	struct pd_multiaddr addr;
+	int want = connects + 1;
+
+	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(to->m), &addr, 1),
+	    1);
+	ck_assert_int_eq(pd_manager_connect(from->m, NULL, &addr, connect_cb,
+	    NULL), 0);
+	run_until(&connects, want, 5000);
+	ck_assert_int_eq(connects, want);
+}
+
+/* A raw kad exchange on a stream: send req, collect one framed reply. */
+struct exch {
+	struct pd_kad_msg *req;
+	struct pd_buf in;
+	int done;		/* 1 reply, 2 EOF without reply */
+	struct pd_kad_msg *resp;
+};
+
+static void
+exch_data(struct pd_stream *s, const uint8_t *d, size_t n, void *arg)
+{
+	struct exch *x = arg;
+	const uint8_t *msg;
+	size_t len;
+
+	(void)s;
+	ck_assert_int_eq(pd_buf_append(&x->in, d, n), 0);
+	if (pd_kad_msg_frame(x->in.data, x->in.len, 0, &msg, &len) > 0) {
+		ck_assert_int_eq(pd_kad_msg_decode(msg, len, x->resp, NULL, 0),
+		    0);
+		x->done = 1;
+	}
+}
+
+static void
+exch_eof(struct pd_stream *s, void *arg)
+{
+	struct exch *x = arg;
+
+	if (!x->done)
+		x->done = 2;
+	pd_stream_release(s);
+}
+
+static void
+exch_open(int result, struct pd_stream *s, void *arg)
+{
+	struct exch *x = arg;
+	static const struct pd_stream_cbs cbs = {
+		.on_data = exch_data,
+		.on_eof = exch_eof,
+	};
+	struct pd_buf out;
+
+	ck_assert_int_eq(result, 0);
+	pd_stream_set_cbs(s, &cbs, x);
+	pd_buf_init(&out);
+	ck_assert_int_eq(pd_kad_msg_encode_lp(x->req, &out), 0);
+	ck_assert_int_eq(pd_stream_write(s, out.data, out.len), (int)out.len);
+	pd_buf_free(&out);
+	ck_assert_int_eq(pd_stream_close_write(s), 0);
+}
+
+static void
+exchange(struct tnode *from, struct tnode *to, struct exch *x)
+{
+	struct pd_conn *c;
+
+	for (c = pd_net_conn_first(pd_manager_net(from->m)); c != NULL;
+	    c = pd_conn_next(c))
+		if (pd_peerid_equal(pd_conn_peer(c), pd_manager_peer_id(to->m)))
+			break;
+	ck_assert_ptr_nonnull(c);
+	pd_buf_init(&x->in);
+	x->done = 0;
+	x->resp = pd_kad_msg_new();
+	ck_assert_int_eq(pd_conn_open_stream(c, PD_KAD_PROTO, exch_open, x),
+	    0);
+	run_until(&x->done, 1, 3000);
+	pd_buf_free(&x->in);
+}
+
+START_TEST(test_server_and_providers)
+{
+	struct tnode a, b, c;
+	struct exch x;
+	struct pd_multiaddr baddr;
+	uint8_t key[34] = { 0x12, 0x20 };
+
+	base = event_base_new();
+	tnode_init(&a, 11);
+	tnode_init(&b, 12);
+	tnode_init(&c, 13);
+	connect_nodes(&b, &a);
+	connect_nodes(&c, &a);
+	run_until(&a.identified, 2, 5000);
+	/* Both became DHT servers in A's table through identify. */
+	for (int i = 0; i < 100 && pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(a.m))) < 2; i++)
+		run_until(&connects, 1000, 10);
+	ck_assert_uint_eq(pd_kad_rt_size(pd_kad_dht_rt(pd_manager_dht(a.m))),
+	    2);
+
+	/* FIND_NODE for B's ID, asked by C: B comes back with an address. */
+	x.req = pd_kad_msg_new();
+	pd_kad_msg_init(x.req, PD_KAD_FIND_NODE);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, pd_manager_peer_id(b.m)->bytes,
+	    pd_manager_peer_id(b.m)->len), 0);
+	exchange(&c, &a, &x);
+	ck_assert_int_eq(x.done, 1);
+	ck_assert_int_eq(x.resp->type, PD_KAD_FIND_NODE);
+	ck_assert_uint_eq(x.resp->ncloser, 1);	/* B; never the requester C */
+	ck_assert(pd_peerid_equal(&x.resp->closer[0].id,
+	    pd_manager_peer_id(b.m)));
+	ck_assert_uint_ge(x.resp->closer[0].naddrs, 1);
+	pd_kad_msg_free(x.resp);
+
+	/* ADD_PROVIDER from C naming B is ignored; naming C is kept. */
+	memset(key + 2, 0x5a, 32);
+	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(b.m), &baddr, 1),
+	    1);
+	pd_kad_msg_init(x.req, PD_KAD_ADD_PROVIDER);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, key, sizeof(key)), 0);
+	ck_assert_int_eq(pd_kad_msg_add_peer(x.req, PD_KAD_LIST_PROVIDERS,
+	    pd_manager_peer_id(b.m), &baddr, 1, PD_KAD_CONNECTED), 0);
+	exchange(&c, &a, &x);
+	ck_assert_int_eq(x.done, 2);	/* no reply to ADD_PROVIDER */
+	pd_kad_msg_free(x.resp);
+	ck_assert_uint_eq(pd_kad_dht_provider_count(pd_manager_dht(a.m)), 0);
+	pd_kad_msg_init(x.req, PD_KAD_ADD_PROVIDER);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, key, sizeof(key)), 0);
+	ck_assert_int_eq(pd_kad_msg_add_peer(x.req, PD_KAD_LIST_PROVIDERS,
+	    pd_manager_peer_id(c.m), &baddr, 1, PD_KAD_CONNECTED), 0);
+	exchange(&c, &a, &x);
+	pd_kad_msg_free(x.resp);
+	ck_assert_uint_eq(pd_kad_dht_provider_count(pd_manager_dht(a.m)), 1);
+
+	/* GET_PROVIDERS from B finds C. */
+	pd_kad_msg_init(x.req, PD_KAD_GET_PROVIDERS);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, key, sizeof(key)), 0);
+	exchange(&b, &a, &x);
+	ck_assert_int_eq(x.done, 1);
+	ck_assert_uint_eq(x.resp->nproviders, 1);
+	ck_assert(pd_peerid_equal(&x.resp->providers[0].id,
+	    pd_manager_peer_id(c.m)));
+	pd_kad_msg_free(x.resp);
+	pd_kad_msg_free(x.req);
+
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	pd_manager_free(c.m);
+	event_base_free(base);
+}
+END_TEST
+
+static int lookup_done, lookup_result;
+static struct pd_peerid lookup_found;
+
+static void
+lookup_cb(int result, const struct pd_kad_query_peer *const *peers, size_t n,
+    void *arg)
+{
+	(void)arg;
+	lookup_result = result;
+	if (result == 0 && n > 0)
+		lookup_found = peers[0]->id;
+	lookup_done = 1;
+}
+
+START_TEST(test_find_peer_across_nodes)
+{
+	struct tnode a, b, c;
+
+	base = event_base_new();
+	tnode_init(&a, 21);
+	tnode_init(&b, 22);
+	tnode_init(&c, 23);
+	/* B knows A; C knows A; B finds C through A. */
+	connect_nodes(&b, &a);
+	connect_nodes(&c, &a);
+	run_until(&b.identified, 1, 5000);
+	for (int i = 0; i < 100 && pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(a.m))) < 2; i++)
+		run_until(&connects, 1000, 10);
+	ck_assert_int_eq(pd_kad_dht_find_peer(pd_manager_dht(b.m),
+	    pd_manager_peer_id(c.m), lookup_cb, NULL), 0);
+	ck_assert_int_eq(lookup_done, 0);	/* never synchronous */
+	run_until(&lookup_done, 1, 8000);
+	ck_assert_int_eq(lookup_result, 0);
+	ck_assert(pd_peerid_equal(&lookup_found, pd_manager_peer_id(c.m)));
+	/* An empty table cannot start a lookup. */
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	pd_manager_free(c.m);
+	event_base_free(base);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("pd_kad_dht");
+	TCase *tc = tcase_create("dht");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_server_and_providers);
+	tcase_add_test(tc, test_find_peer_across_nodes);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
