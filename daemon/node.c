@@ -308,6 +308,8 @@ node_apply_config(struct node *n, const struct pd_config *cfg)
 
 	pd_manager_set_limits(n->m, cfg->peers_max_peers, cfg->peers_min_peers,
 	    cfg->peers_store_max);
+	pd_manager_set_connection_timeout(n->m,
+	    (int)cfg->peers_connection_timeout);
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return;
 	node_protected(mc, cfg);

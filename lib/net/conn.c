@@ -762,6 +762,13 @@ pd_net_base(const struct pd_net *net)
 	return net->base;
 }
 
+void
+pd_net_set_upgrade_timeout(struct pd_net *net, int ms)
+{
+	if (ms > 0)
+		net->upgrade_timeout_ms = ms;
+}
+
 int
 pd_net_listen(struct pd_net *net, const struct pd_multiaddr *ma,
     struct pd_multiaddr *ret_bound, char *why, size_t whylen)

@@ -77,6 +77,8 @@ const struct pd_peerid *pd_net_peer_id(const struct pd_net *net);
 const struct pd_pubkey *pd_net_pubkey(const struct pd_net *net);
 const struct pd_privkey *pd_net_privkey(const struct pd_net *net);
 struct event_base *pd_net_base(const struct pd_net *net);
+/* Change the dial + upgrade budget for connections started from now on. */
+void pd_net_set_upgrade_timeout(struct pd_net *net, int ms);
 
 /*
  * Listen on an /ip4|ip6/A/tcp/P multiaddr; tcp/0 picks a port.  The bound

@@ -949,3 +949,10 @@ pd_manager_set_protected(struct pd_manager *m, const struct pd_peerid *ids,
 	mgr_apply_protected(m);
 	mgr_changed(m);
 }
+
+void
+pd_manager_set_connection_timeout(struct pd_manager *m, int ms)
+{
+	m->cfg.connection_timeout_ms = ms;
+	pd_net_set_upgrade_timeout(m->net, ms);
+}

@@ -149,6 +149,8 @@ int pd_manager_save(struct pd_manager *m, char *why, size_t whylen);
 /* Change limits live (config reload). */
 void pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
     unsigned min_peers, size_t store_max);
+/* Change peers.connection_timeout live (new dials and accepts). */
+void pd_manager_set_connection_timeout(struct pd_manager *m, int ms);
 
 /* Replace the configured protected peers (peers.protected, live). */
 void pd_manager_set_protected(struct pd_manager *m,
