@@ -277,6 +277,11 @@ node_new(struct event_base *base, const struct pd_config *cfg,
 			*cause = NULL;
 		goto fail;
 	}
+	for (size_t i = 0; i < cfg->dht_advertise.n &&
+	    pd_manager_dht(n->m) != NULL; i++)
+		if (pd_manager_advertise(n->m, cfg->dht_advertise.items[i]) < 0)
+			PD_LOG_WARN("dht.advertise %s: cannot advertise",
+			    cfg->dht_advertise.items[i]);
 	pd_peerid_format(pd_manager_peer_id(n->m), peer, sizeof(peer));
 	nb = pd_net_listen_addrs(pd_manager_net(n->m), bound,
 	    PD_MANAGER_MAX_LISTEN);

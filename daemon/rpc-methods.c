@@ -804,6 +804,111 @@ rpc_dht_routing_table(struct rpc_ctx *ctx, json_t *params, void *arg)
 	rpc_reply_result(ctx, o);
 }
 
+/* ---- namespace discovery over the DHT (libp2p-wire.md §10) ---- */
+
+static int
+rpc_param_ns(struct rpc_ctx *ctx, json_t *params, const char **ret)
+{
+	json_t *v = params != NULL ? json_object_get(params, "namespace") :
+	    NULL;
+
+	if (v == NULL || !json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > PD_MANAGER_MAX_NAMESPACE ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"namespace\" must be a string of 1 to %d bytes",
+		    PD_MANAGER_MAX_NAMESPACE);
+		return -1;
+	}
+	*ret = json_string_value(v);
+	return 0;
+}
+
+static void
+rpc_discovery_advertise(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	const char *ns;
+	int r;
+
+	(void)arg;
+	if (rpc_param_ns(ctx, params, &ns) < 0 || rpc_dht(ctx) == NULL)
+		return;
+	if ((r = pd_manager_advertise(rpc_daemon(ctx)->m, ns)) < 0)
+		rpc_reply_error(ctx, r == PD_ERR_OVERFLOW ? RPC_INVALID_PARAMS :
+		    RPC_INTERNAL_ERROR, "%s", r == PD_ERR_OVERFLOW ?
+		    "too many advertised namespaces" : pd_strerror(r));
+	else
+		rpc_reply_result(ctx, json_object());
+}
+
+static void
+rpc_discovery_unadvertise(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	const char *ns;
+
+	(void)arg;
+	if (rpc_param_ns(ctx, params, &ns) < 0 || rpc_dht(ctx) == NULL)
+		return;
+	if (pd_manager_unadvertise(rpc_daemon(ctx)->m, ns) < 0)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "that namespace is not advertised");
+	else
+		rpc_reply_result(ctx, json_object());
+}
+
+static void
+rpc_find_cb(int result, const struct pd_kad_dht_provider *provs, size_t n,
+    void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+	struct pd_manager *m = rpc_daemon(ctx)->m;
+	json_t *o, *a;
+
+	if (result < 0) {
+		rpc_dht_lookup_error(ctx, result);
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct pd_peer *p;
+
+		/* Found peers enter the store (source dht, 3 h addresses). */
+		(void)pd_manager_add_peer(m, &provs[i].id, provs[i].addrs,
+		    provs[i].naddrs, 3ll * 3600 * 1000, PD_SOURCE_DHT);
+		if ((p = pd_store_get(pd_manager_store(m), &provs[i].id)) != NULL)
+			json_array_append_new(a, rpc_peer_json(p));
+	}
+	o = json_object();
+	json_object_set_new(o, "peers", a);
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_discovery_find(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct pd_kad_dht *d;
+	const char *ns;
+	long long limit, timeout;
+	uint8_t key[34];
+	int r;
+
+	(void)arg;
+	if (rpc_param_ns(ctx, params, &ns) < 0 ||
+	    rpc_param_uint(ctx, params, "limit", 20, PD_KAD_DHT_MAX_PROVIDERS,
+	    &limit) < 0 || rpc_param_uint(ctx, params, "timeout_ms", 10000,
+	    120000, &timeout) < 0 || (d = rpc_dht(ctx)) == NULL)
+		return;
+	if (limit == 0 || timeout == 0) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"limit\" and \"timeout_ms\" must be positive");
+		return;
+	}
+	pd_manager_namespace_key(ns, key);
+	if ((r = pd_kad_dht_find_providers(d, key, sizeof(key), (size_t)limit,
+	    (uint64_t)timeout, rpc_find_cb, ctx)) < 0)
+		rpc_dht_lookup_error(ctx, r);
+}
+
 const struct rpc_method rpc_methods[] = {
 	{ "node.info", rpc_node_info, false },
 	{ "peers.list", rpc_peers_list, false },
@@ -820,5 +925,8 @@ const struct rpc_method rpc_methods[] = {
 	{ "dht.find_peer", rpc_dht_find_peer, false },
 	{ "dht.closest_peers", rpc_dht_closest_peers, false },
 	{ "dht.routing_table", rpc_dht_routing_table, false },
+	{ "discovery.find", rpc_discovery_find, false },
+	{ "discovery.advertise", rpc_discovery_advertise, true },
+	{ "discovery.unadvertise", rpc_discovery_unadvertise, true },
 };
 const size_t rpc_nmethods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);

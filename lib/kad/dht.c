@@ -45,6 +45,11 @@ struct dht_lookup {
 	size_t keylen;
 	struct pd_peerid want;		/* find_peer target */
 	int find_peer;
+	enum pd_kad_msg_type type;	/* FIND_NODE or GET_PROVIDERS */
+	struct pd_kad_dht_provider *provs;	/* GET_PROVIDERS results */
+	size_t nprovs, maxprovs;
+	int provide;			/* send ADD_PROVIDER to the result */
+	pd_kad_dht_prov_cb prov_cb;
 	struct event *timer;
 	LIST_HEAD(, dht_req) reqs;
 	pd_kad_dht_cb cb;
@@ -52,6 +57,17 @@ struct dht_lookup {
 	int done;
 	int pumping;			/* inside dht_lookup_pump */
 	int repump;			/* a nested pump was asked for */
+};
+
+/* One fire-and-forget ADD_PROVIDER to a peer (dial, stream, write). */
+struct dht_send {
+	LIST_ENTRY(dht_send) entry;
+	struct pd_kad_dht *d;		/* NULL once the DHT is gone */
+	struct pd_peerid peer;
+	uint8_t key[PD_KAD_PROV_MAX_KEY];
+	size_t keylen;
+	struct pd_net_dial *dial;
+	int opening;
 };
 
 /* One inbound stream being served. */
@@ -73,6 +89,8 @@ struct pd_kad_dht {
 	size_t nlookups;
 	LIST_HEAD(, dht_serve) serves;
 	size_t nserves;
+	LIST_HEAD(, dht_send) sends;
+	size_t nsends;
 };
 
 static uint64_t
@@ -352,6 +370,40 @@ pd_kad_dht_identified(struct pd_kad_dht *d, struct pd_conn *c,
 
 static void dht_lookup_pump(struct dht_lookup *lk);
 
+/* Keep a provider a GET_PROVIDERS answer (or our own store) named. */
+static void
+dht_lookup_add_provider(struct dht_lookup *lk, const struct pd_peerid *id,
+    const struct pd_multiaddr *addrs, size_t naddrs)
+{
+	struct pd_kad_dht_provider *p;
+
+	if (lk->nprovs >= lk->maxprovs || naddrs == 0)
+		return;
+	for (size_t i = 0; i < lk->nprovs; i++)
+		if (pd_peerid_equal(&lk->provs[i].id, id))
+			return;
+	p = &lk->provs[lk->nprovs++];
+	p->id = *id;
+	p->naddrs = naddrs < PD_KAD_DHT_PROV_ADDRS ? naddrs :
+	    PD_KAD_DHT_PROV_ADDRS;
+	memcpy(p->addrs, addrs, p->naddrs * sizeof(addrs[0]));
+}
+
+/* find_providers stops once it has as many providers as asked for. */
+static bool
+dht_enough_providers(void *arg, const struct pd_kad_query *q,
+    const struct pd_peerid *from)
+{
+	struct dht_lookup *lk = arg;
+
+	(void)q;
+	(void)from;
+	return lk->nprovs >= lk->maxprovs;
+}
+
+static void dht_provide_send(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, const struct pd_kad_query_peer *const *peers, size_t n);
+
 static void
 dht_req_free(struct dht_req *rq)
 {
@@ -379,6 +431,17 @@ dht_lookup_finish(struct dht_lookup *lk)
 	lk->done = 1;
 	while (!LIST_EMPTY(&lk->reqs))
 		dht_req_free(LIST_FIRST(&lk->reqs));
+	if (lk->type == PD_KAD_GET_PROVIDERS) {
+		lk->prov_cb(st == PD_KAD_QUERY_TIMED_OUT && lk->nprovs == 0 ?
+		    PD_ERR_TIMEOUT : 0, lk->provs, lk->nprovs, lk->arg);
+		goto out;
+	}
+	if (lk->provide) {
+		n = pd_kad_query_result(lk->q, res, PD_KAD_QUERY_MAX_K);
+		dht_provide_send(d, lk->key, lk->keylen, res, n);
+		lk->cb(n > 0 ? 0 : PD_ERR_UNAVAILABLE, res, n, lk->arg);
+		goto out;
+	}
 	if (lk->find_peer) {
 		const struct pd_kad_query_peer *p = pd_kad_query_find(lk->q,
 		    &lk->want);
@@ -396,10 +459,12 @@ dht_lookup_finish(struct dht_lookup *lk)
 		n = pd_kad_query_result(lk->q, res, PD_KAD_QUERY_MAX_K);
 	}
 	lk->cb(r, res, n, lk->arg);
+out:
 	LIST_REMOVE(lk, entry);
 	d->nlookups--;
 	event_free(lk->timer);
 	pd_kad_query_free(lk->q);
+	free(lk->provs);
 	free(lk);
 }
 
@@ -429,6 +494,10 @@ dht_req_answer(struct dht_req *rq, const uint8_t *p, size_t len)
 		dht_req_failed(rq);
 		return;
 	}
+	for (size_t i = 0; i < msg->nproviders && lk->type ==
+	    PD_KAD_GET_PROVIDERS; i++)
+		dht_lookup_add_provider(lk, &msg->providers[i].id,
+		    msg->providers[i].addrs, msg->providers[i].naddrs);
 	for (size_t i = 0; i < msg->ncloser; i++) {
 		in[n].id = &msg->closer[i].id;
 		in[n].addrs = msg->closer[i].addrs;
@@ -516,7 +585,7 @@ dht_req_open_cb(int result, struct pd_stream *s, void *arg)
 		dht_req_failed(rq);
 		return;
 	}
-	pd_kad_msg_init(msg, PD_KAD_FIND_NODE);
+	pd_kad_msg_init(msg, lk->type);
 	r = pd_kad_msg_set_key(msg, lk->key, lk->keylen);
 	if (r == 0)
 		r = pd_kad_msg_encode_lp(msg, &out);
@@ -647,7 +716,8 @@ dht_lookup_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static int
 dht_lookup_start(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
-    const struct pd_peerid *want, pd_kad_dht_cb cb, void *arg)
+    const struct pd_peerid *want, pd_kad_dht_cb cb, void *arg,
+    uint64_t timeout_ms, struct dht_lookup **ret_lk)
 {
 	struct dht_lookup *lk;
 	struct pd_kad_query_config qc;
@@ -670,12 +740,15 @@ dht_lookup_start(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
 	lk->d = d;
 	lk->cb = cb;
 	lk->arg = arg;
+	lk->type = PD_KAD_FIND_NODE;
 	memcpy(lk->key, key, keylen);
 	lk->keylen = keylen;
 	LIST_INIT(&lk->reqs);
 	pd_kad_query_config_default(&qc, &target);
 	qc.self = *pd_net_peer_id(d->net);
 	qc.k = pd_kad_rt_config(d->rt)->k;
+	if (timeout_ms > 0)
+		qc.timeout_ms = timeout_ms;
 	if (want != NULL) {
 		lk->want = *want;
 		lk->find_peer = 1;
@@ -696,6 +769,8 @@ dht_lookup_start(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
 	d->nlookups++;
 	/* Start from the loop: cb never runs inside this call. */
 	event_active(lk->timer, EV_TIMEOUT, 0);
+	if (ret_lk != NULL)
+		*ret_lk = lk;
 	return 0;
 }
 
@@ -703,14 +778,177 @@ int
 pd_kad_dht_closest(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
     pd_kad_dht_cb cb, void *arg)
 {
-	return dht_lookup_start(d, key, keylen, NULL, cb, arg);
+	return dht_lookup_start(d, key, keylen, NULL, cb, arg, 0, NULL);
 }
 
 int
 pd_kad_dht_find_peer(struct pd_kad_dht *d, const struct pd_peerid *id,
     pd_kad_dht_cb cb, void *arg)
 {
-	return dht_lookup_start(d, id->bytes, id->len, id, cb, arg);
+	return dht_lookup_start(d, id->bytes, id->len, id, cb, arg, 0, NULL);
+}
+
+int
+pd_kad_dht_provide(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
+    pd_kad_dht_cb cb, void *arg)
+{
+	struct pd_multiaddr addrs[PD_NET_MAX_LISTENERS];
+	size_t na;
+	struct dht_lookup *lk;
+	int r;
+
+	if (keylen == 0 || keylen > PD_KAD_PROV_MAX_KEY)
+		return PD_ERR_INVAL;
+	/* We hold our own record too, so our answers include us. */
+	na = pd_net_listen_addrs(d->net, addrs, PD_NET_MAX_LISTENERS);
+	(void)pd_kad_prov_add(d->prov, key, keylen, pd_net_peer_id(d->net),
+	    addrs, na, dht_now_wall());
+	if ((r = dht_lookup_start(d, key, keylen, NULL, cb, arg, 0, &lk)) < 0)
+		return r;
+	lk->provide = 1;
+	return 0;
+}
+
+int
+pd_kad_dht_find_providers(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, size_t limit, uint64_t timeout_ms, pd_kad_dht_prov_cb cb,
+    void *arg)
+{
+	struct pd_kad_prov_entry local[PD_KAD_PROV_MAX_PER_KEY];
+	struct dht_lookup *lk;
+	int n, r;
+
+	if (keylen == 0 || keylen > PD_KAD_PROV_MAX_KEY || limit == 0)
+		return PD_ERR_INVAL;
+	if (limit > PD_KAD_DHT_MAX_PROVIDERS)
+		limit = PD_KAD_DHT_MAX_PROVIDERS;
+	if ((r = dht_lookup_start(d, key, keylen, NULL, NULL, arg, timeout_ms,
+	    &lk)) < 0)
+		return r;
+	if ((lk->provs = calloc(limit, sizeof(*lk->provs))) == NULL) {
+		/* The lookup is queued; make it end at once, reporting none. */
+		lk->maxprovs = 0;
+	} else {
+		lk->maxprovs = limit;
+	}
+	lk->type = PD_KAD_GET_PROVIDERS;
+	lk->prov_cb = cb;
+	n = pd_kad_prov_get(d->prov, key, keylen, dht_now_wall(), local,
+	    PD_KAD_PROV_MAX_PER_KEY);
+	for (int i = 0; i < n; i++)
+		if (!pd_peerid_equal(&local[i].id, pd_net_peer_id(d->net)))
+			dht_lookup_add_provider(lk, &local[i].id, local[i].addrs,
+			    local[i].naddrs);
+	pd_kad_query_set_stop(lk->q, dht_enough_providers, lk);
+	return 0;
+}
+
+/* ---- providing ----------------------------------------------------------- */
+
+#define DHT_MAX_SENDS 256		/* ADD_PROVIDERs in flight */
+
+static void
+dht_send_free(struct dht_send *sd)
+{
+	if (sd->d != NULL) {
+		LIST_REMOVE(sd, entry);
+		sd->d->nsends--;
+		sd->d = NULL;
+	}
+	if (sd->dial != NULL) {
+		pd_net_dial_cancel(sd->dial);
+		sd->dial = NULL;
+	}
+	if (!sd->opening)
+		free(sd);
+}
+
+static void
+dht_send_open_cb(int result, struct pd_stream *s, void *arg)
+{
+	struct dht_send *sd = arg;
+	struct pd_kad_msg *msg;
+	struct pd_multiaddr addrs[PD_NET_MAX_LISTENERS];
+	struct pd_buf out;
+	size_t na;
+
+	sd->opening = 0;
+	if (result < 0 || sd->d == NULL) {
+		if (s != NULL)
+			pd_stream_reset(s);
+		dht_send_free(sd);
+		return;
+	}
+	pd_buf_init(&out);
+	na = pd_net_listen_addrs(sd->d->net, addrs, PD_NET_MAX_LISTENERS);
+	if ((msg = pd_kad_msg_new()) != NULL) {
+		pd_kad_msg_init(msg, PD_KAD_ADD_PROVIDER);
+		if (pd_kad_msg_set_key(msg, sd->key, sd->keylen) == 0 &&
+		    pd_kad_msg_add_peer(msg, PD_KAD_LIST_PROVIDERS,
+		    pd_net_peer_id(sd->d->net), addrs, na,
+		    PD_KAD_CONNECTED) == 0 &&
+		    pd_kad_msg_encode_lp(msg, &out) == 0)
+			(void)pd_stream_write(s, out.data, out.len);
+		pd_kad_msg_free(msg);
+	}
+	pd_buf_free(&out);
+	pd_stream_release(s);	/* FIN after the queued message */
+	dht_send_free(sd);
+}
+
+static void
+dht_send_open(struct dht_send *sd, struct pd_conn *c)
+{
+	sd->opening = 1;
+	if (pd_conn_open_stream(c, sd->d->protocol, dht_send_open_cb,
+	    sd) < 0) {
+		sd->opening = 0;
+		dht_send_free(sd);
+	}
+}
+
+static void
+dht_send_dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
+{
+	struct dht_send *sd = arg;
+
+	(void)why;
+	sd->dial = NULL;
+	if (result < 0) {
+		dht_send_free(sd);
+		return;
+	}
+	dht_send_open(sd, c);
+}
+
+static void
+dht_provide_send(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
+    const struct pd_kad_query_peer *const *peers, size_t n)
+{
+	for (size_t i = 0; i < n && d->nsends < DHT_MAX_SENDS; i++) {
+		struct dht_send *sd;
+		struct pd_conn *c;
+		int err = 0;
+
+		if ((sd = calloc(1, sizeof(*sd))) == NULL)
+			return;
+		sd->d = d;
+		sd->peer = peers[i]->id;
+		memcpy(sd->key, key, keylen);
+		sd->keylen = keylen;
+		LIST_INSERT_HEAD(&d->sends, sd, entry);
+		d->nsends++;
+		if ((c = dht_conn_to(d, &peers[i]->id)) != NULL) {
+			dht_send_open(sd, c);
+			continue;
+		}
+		for (size_t j = 0; j < peers[i]->naddrs && sd->dial == NULL;
+		    j++)
+			sd->dial = pd_net_dial(d->net, &peers[i]->addrs[j],
+			    &peers[i]->id, dht_send_dial_cb, sd, &err);
+		if (sd->dial == NULL)
+			dht_send_free(sd);
+	}
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -727,6 +965,7 @@ pd_kad_dht_new(struct pd_net *net, const struct pd_kad_dht_config *cfg)
 	d->server = cfg->server;
 	LIST_INIT(&d->lookups);
 	LIST_INIT(&d->serves);
+	LIST_INIT(&d->sends);
 	pd_kad_rt_config_default(&rc);
 	if (cfg->k > 0)
 		rc.k = cfg->k;
@@ -759,10 +998,13 @@ pd_kad_dht_free(struct pd_kad_dht *d)
 		LIST_REMOVE(lk, entry);
 		event_free(lk->timer);
 		pd_kad_query_free(lk->q);
+		free(lk->provs);
 		free(lk);
 	}
 	while (!LIST_EMPTY(&d->serves))
 		dht_serve_free(LIST_FIRST(&d->serves), 1);
+	while (!LIST_EMPTY(&d->sends))
+		dht_send_free(LIST_FIRST(&d->sends));
 	pd_kad_rt_free(d->rt);
 	pd_kad_prov_free(d->prov);
 	free(d->protocol);

@@ -19,6 +19,7 @@
 
 #include "kad/query.h"
 #include "kad/rt.h"
+#include "addr/multiaddr.h"
 
 struct pd_net;
 struct pd_conn;
@@ -73,5 +74,33 @@ int pd_kad_dht_closest(struct pd_kad_dht *d, const uint8_t *key,
 /* Find the addresses of one peer. */
 int pd_kad_dht_find_peer(struct pd_kad_dht *d, const struct pd_peerid *id,
     pd_kad_dht_cb cb, void *arg);
+
+#define PD_KAD_DHT_MAX_PROVIDERS 100	/* providers one lookup collects */
+#define PD_KAD_DHT_PROV_ADDRS 4		/* addresses kept per provider */
+
+struct pd_kad_dht_provider {
+	struct pd_peerid id;
+	size_t naddrs;
+	struct pd_multiaddr addrs[PD_KAD_DHT_PROV_ADDRS];
+};
+
+/*
+ * Announce us as a provider of key (a multihash, <= 80 bytes): we keep
+ * the record ourselves, look up the k closest peers and send each an
+ * ADD_PROVIDER (no answer comes back).  cb gets the peers it was sent to.
+ */
+int pd_kad_dht_provide(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, pd_kad_dht_cb cb, void *arg);
+/*
+ * Collect up to limit providers of key (ours first, then GET_PROVIDERS
+ * answers along a lookup; stops when it has enough, or after timeout_ms
+ * (0: the query's default, 60 s) with what it has).  Result 0 (maybe
+ * none found) or PD_ERR_TIMEOUT; called once, never inside this call.
+ */
+typedef void (*pd_kad_dht_prov_cb)(int result,
+    const struct pd_kad_dht_provider *provs, size_t n, void *arg);
+int pd_kad_dht_find_providers(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, size_t limit, uint64_t timeout_ms, pd_kad_dht_prov_cb cb,
+    void *arg);
 
 #endif

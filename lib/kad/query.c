@@ -548,3 +548,11 @@ pd_kad_query_stop_at_peer(void *arg, const struct pd_kad_query *q,
 	p = pd_kad_query_find(q, want);
 	return p != NULL && p->naddrs > 0;
 }
+
+void
+pd_kad_query_set_stop(struct pd_kad_query *q, pd_kad_query_stop_cb cb,
+    void *arg)
+{
+	q->cfg.stop_cb = cb;
+	q->cfg.stop_arg = arg;
+}

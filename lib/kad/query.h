@@ -182,6 +182,9 @@ int pd_kad_query_failure(struct pd_kad_query *q, const struct pd_peerid *id,
     uint64_t now);
 
 /* End the query as CANCELLED (no-op if it has ended already). */
+/* Replace the stop callback (checked after each response). */
+void pd_kad_query_set_stop(struct pd_kad_query *q, pd_kad_query_stop_cb cb,
+    void *arg);
 void pd_kad_query_cancel(struct pd_kad_query *q);
 
 /* Current status. */

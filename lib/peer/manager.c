@@ -66,6 +66,10 @@ struct pd_manager {
 	int64_t dirty_since;		/* first unsaved change (debounce) */
 	int64_t started_at;
 	int started;
+	char *advertised[PD_MANAGER_MAX_ADVERTISED];
+	size_t nadvertised;
+	int advertise_pending;		/* a provide found an empty table */
+	struct event *advertise_timer;
 	struct mgr_discovery discoveries[PD_DISCOVERY_MAX];
 	size_t ndiscoveries;
 	LIST_HEAD(, mgr_connect) connects;
@@ -208,6 +212,8 @@ mgr_addr_source(const struct pd_peer *p)
 	return PD_SOURCE_MANUAL;
 }
 
+static void mgr_provide(struct pd_manager *m, const char *ns);
+
 static void
 mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 {
@@ -248,6 +254,12 @@ mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 	mgr_changed(m);
 	if (m->dht != NULL) {
 		pd_kad_dht_identified(m->dht, c, id);
+		if (m->advertise_pending &&
+		    pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
+			m->advertise_pending = 0;
+			for (size_t i = 0; i < m->nadvertised; i++)
+				mgr_provide(m, m->advertised[i]);
+		}
 		if ((p = pd_store_get(m->store, pd_conn_peer(c))) != NULL)
 			pd_store_set_kad_server(p, pd_identify_has_protocol(id,
 			    pd_kad_dht_protocol(m->dht)));
@@ -572,6 +584,10 @@ pd_manager_free(struct pd_manager *m)
 	if (m == NULL)
 		return;
 	pd_manager_stop(m);
+	if (m->advertise_timer != NULL)
+		event_free(m->advertise_timer);
+	for (size_t i = 0; i < m->nadvertised; i++)
+		free(m->advertised[i]);
 	pd_kad_dht_free(m->dht);
 	free(m->dht_protocol);
 	pd_idsvc_free(m->idsvc);
@@ -955,4 +971,108 @@ pd_manager_set_connection_timeout(struct pd_manager *m, int ms)
 {
 	m->cfg.connection_timeout_ms = ms;
 	pd_net_set_upgrade_timeout(m->net, ms);
+}
+
+void
+pd_manager_namespace_key(const char *ns, uint8_t ret_key[34])
+{
+	ret_key[0] = 0x12;
+	ret_key[1] = 0x20;
+	crypto_hash_sha256(ret_key + 2, (const unsigned char *)ns, strlen(ns));
+}
+
+static void
+mgr_provide_cb(int result, const struct pd_kad_query_peer *const *peers,
+    size_t n, void *arg)
+{
+	char *ns = arg;
+
+	(void)peers;
+	if (result == 0)
+		PD_LOG_DEBUG("advertised %s to %zu DHT peers", ns, n);
+	else
+		PD_LOG_INFO("advertising a namespace failed: %s",
+		    pd_strerror(result));
+	free(ns);
+}
+
+static void
+mgr_provide(struct pd_manager *m, const char *ns)
+{
+	uint8_t key[34];
+	char *copy = strdup(ns);
+
+	if (copy == NULL)
+		return;
+	pd_manager_namespace_key(ns, key);
+	if (pd_kad_dht_provide(m->dht, key, sizeof(key), mgr_provide_cb,
+	    copy) < 0) {
+		free(copy);	/* empty table: retried when a peer arrives */
+		m->advertise_pending = 1;
+	}
+}
+
+static void
+mgr_advertise_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_manager *m = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < m->nadvertised; i++)
+		mgr_provide(m, m->advertised[i]);
+}
+
+int
+pd_manager_advertise(struct pd_manager *m, const char *ns)
+{
+	struct timeval tv;
+	size_t len = strlen(ns);
+
+	if (m->dht == NULL)
+		return PD_ERR_UNAVAILABLE;
+	if (len == 0 || len > PD_MANAGER_MAX_NAMESPACE)
+		return PD_ERR_INVAL;
+	for (size_t i = 0; i < m->nadvertised; i++)
+		if (strcmp(m->advertised[i], ns) == 0) {
+			mgr_provide(m, ns);
+			return 0;
+		}
+	if (m->nadvertised == PD_MANAGER_MAX_ADVERTISED)
+		return PD_ERR_OVERFLOW;
+	if ((m->advertised[m->nadvertised] = strdup(ns)) == NULL)
+		return PD_ERR_NOMEM;
+	m->nadvertised++;
+	if (m->advertise_timer == NULL &&
+	    (m->advertise_timer = event_new(m->base, -1, EV_PERSIST,
+	    mgr_advertise_cb, m)) != NULL) {
+		mgr_tv(&tv, PD_MANAGER_READVERTISE_MS);
+		evtimer_add(m->advertise_timer, &tv);
+	}
+	mgr_provide(m, ns);
+	return 0;
+}
+
+int
+pd_manager_unadvertise(struct pd_manager *m, const char *ns)
+{
+	for (size_t i = 0; i < m->nadvertised; i++) {
+		if (strcmp(m->advertised[i], ns) != 0)
+			continue;
+		free(m->advertised[i]);
+		m->advertised[i] = m->advertised[--m->nadvertised];
+		return 0;
+	}
+	return PD_ERR_NOT_FOUND;
+}
+
+size_t
+pd_manager_advertised(const struct pd_manager *m, const char **out,
+    size_t max)
+{
+	size_t n = 0;
+
+	for (; n < m->nadvertised && n < max; n++)
+		out[n] = m->advertised[n];
+	return n;
 }

@@ -152,6 +152,24 @@ void pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
 /* Change peers.connection_timeout live (new dials and accepts). */
 void pd_manager_set_connection_timeout(struct pd_manager *m, int ms);
 
+#define PD_MANAGER_MAX_ADVERTISED 64	/* namespaces we advertise */
+#define PD_MANAGER_MAX_NAMESPACE 256	/* bytes of a namespace */
+#define PD_MANAGER_READVERTISE_MS (7ll * 3 * 3600 * 1000 / 8) /* 7/8 of 3 h */
+
+/* The DHT key of a namespace: the multihash sha2-256(ns) (34 bytes). */
+void pd_manager_namespace_key(const char *ns, uint8_t ret_key[34]);
+/*
+ * Advertise us under ns through the DHT (provider record of its key),
+ * now and every PD_MANAGER_READVERTISE_MS until unadvertised.  0,
+ * PD_ERR_UNAVAILABLE (no DHT), PD_ERR_OVERFLOW (too many), PD_ERR_INVAL.
+ */
+int pd_manager_advertise(struct pd_manager *m, const char *ns);
+/* Stop advertising ns.  0 or PD_ERR_NOT_FOUND. */
+int pd_manager_unadvertise(struct pd_manager *m, const char *ns);
+/* Namespaces advertised (borrowed); returns the count. */
+size_t pd_manager_advertised(const struct pd_manager *m,
+    const char **out, size_t max);
+
 /* Replace the configured protected peers (peers.protected, live). */
 void pd_manager_set_protected(struct pd_manager *m,
     const struct pd_peerid *ids, size_t n);

@@ -8,6 +8,7 @@ int5_integration_tests = \
 	tests/integration/043-permissions.sh \
 	tests/integration/044-clients.sh \
 	tests/integration/045-two-daemons.sh \
-	tests/integration/046-stale-socket.sh
+	tests/integration/046-stale-socket.sh \
+	tests/integration/047-dht-discovery.sh
 TESTS += $(int5_integration_tests)
 EXTRA_DIST += $(int5_integration_tests)

@@ -286,6 +286,74 @@ START_TEST(test_find_peer_across_nodes)
 }
 END_TEST
 
+static int prov_done, prov_n;
+static struct pd_peerid prov_first;
+
+static void
+provide_cb(int result, const struct pd_kad_query_peer *const *peers, size_t n,
+    void *arg)
+{
+	(void)peers;
+	(void)arg;
+	ck_assert_int_eq(result, 0);
+	ck_assert_uint_ge(n, 1);
+	prov_done++;
+}
+
+static void
+find_prov_cb(int result, const struct pd_kad_dht_provider *provs, size_t n,
+    void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(result, 0);
+	prov_n = (int)n;
+	if (n > 0)
+		prov_first = provs[0].id;
+	prov_done++;
+}
+
+/* B advertises a namespace key; C, which only knows A, finds B. */
+START_TEST(test_provide_and_find_providers)
+{
+	struct tnode a, b, c;
+	uint8_t key[34];
+
+	base = event_base_new();
+	tnode_init(&a, 31);
+	tnode_init(&b, 32);
+	tnode_init(&c, 33);
+	connect_nodes(&b, &a);
+	connect_nodes(&c, &a);
+	for (int i = 0; i < 200 && (pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(b.m))) < 1 || pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(c.m))) < 1); i++)
+		run_until(&connects, 1000, 10);
+	pd_manager_namespace_key("my-app", key);
+	/* The key of §10's worked example. */
+	ck_assert_uint_eq(key[0], 0x12);
+	ck_assert_uint_eq(key[2], 0x4c);
+	ck_assert_uint_eq(key[33], 0x8c);
+	ck_assert_int_eq(pd_kad_dht_provide(pd_manager_dht(b.m), key,
+	    sizeof(key), provide_cb, NULL), 0);
+	run_until(&prov_done, 1, 5000);
+	ck_assert_int_eq(prov_done, 1);
+	for (int i = 0; i < 100 && pd_kad_dht_provider_count(
+	    pd_manager_dht(a.m)) < 1; i++)
+		run_until(&connects, 1000, 10);
+	ck_assert_uint_eq(pd_kad_dht_provider_count(pd_manager_dht(a.m)), 1);
+	ck_assert_int_eq(pd_kad_dht_find_providers(pd_manager_dht(c.m), key,
+	    sizeof(key), 10, 3000, find_prov_cb, NULL), 0);
+	run_until(&prov_done, 2, 5000);
+	ck_assert_int_eq(prov_done, 2);
+	ck_assert_int_eq(prov_n, 1);
+	ck_assert(pd_peerid_equal(&prov_first, pd_manager_peer_id(b.m)));
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	pd_manager_free(c.m);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -297,6 +365,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_server_and_providers);
 	tcase_add_test(tc, test_find_peer_across_nodes);
+	tcase_add_test(tc, test_provide_and_find_providers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
