@@ -239,6 +239,7 @@ node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
 	mc->dht_server = cfg->dht_mode == PD_CONFIG_DHT_SERVER;
 	mc->dht_protocol = cfg->dht_protocol;
 	mc->dht_k = cfg->dht_bucket_size;
+	mc->dht_refresh_ms = (int64_t)cfg->dht_refresh_interval;
 	return 0;
 }
 

@@ -1040,3 +1040,50 @@ pd_kad_dht_server(const struct pd_kad_dht *d)
 {
 	return d->server;
 }
+
+static void
+dht_refresh_cb(int result, const struct pd_kad_query_peer *const *peers,
+    size_t n, void *arg)
+{
+	(void)result;
+	(void)peers;
+	(void)n;
+	(void)arg;
+}
+
+size_t
+pd_kad_dht_refresh(struct pd_kad_dht *d, uint64_t older_than_ms)
+{
+	const struct pd_peerid *self = pd_net_peer_id(d->net);
+	uint64_t now = dht_now();
+	size_t started = 0;
+	int max = pd_kad_rt_max_cpl(d->rt);
+
+	if (pd_kad_rt_size(d->rt) == 0)
+		return 0;
+	if (pd_kad_dht_closest(d, self->bytes, self->len, dht_refresh_cb,
+	    NULL) == 0)
+		started++;
+	if (max > PD_KAD_RT_MAX_REFRESH_CPL)
+		max = PD_KAD_RT_MAX_REFRESH_CPL;
+	for (int cpl = 0; cpl <= max; cpl++) {
+		uint8_t rnd[PD_KAD_KEY_LEN];
+		struct pd_peerid id;
+		struct pd_kad_key key;
+		uint64_t last = pd_kad_rt_bucket_refreshed(d->rt, (unsigned)cpl);
+
+		if (last != 0 && now - last < older_than_ms)
+			continue;
+		randombytes_buf(rnd, sizeof(rnd));
+		if (pd_kad_rt_random_peerid(d->rt, (unsigned)cpl, rnd, &id,
+		    &key) < 0)
+			continue;
+		if (pd_kad_dht_closest(d, id.bytes, id.len, dht_refresh_cb,
+		    NULL) == 0) {
+			started++;
+			(void)pd_kad_rt_mark_refreshed(d->rt, (unsigned)cpl,
+			    now);
+		}
+	}
+	return started;
+}

@@ -50,6 +50,14 @@ struct pd_kad_rt *pd_kad_dht_rt(const struct pd_kad_dht *d);
 /* Drop expired provider records; returns how many. */
 size_t pd_kad_dht_expire(struct pd_kad_dht *d);
 size_t pd_kad_dht_provider_count(const struct pd_kad_dht *d);
+/*
+ * Refresh the routing table (§9, go's refresh): a lookup for our own ID,
+ * then one for a random ID in every bucket up to the deepest filled one
+ * (at most PD_KAD_RT_MAX_REFRESH_CPL) not refreshed in the last
+ * older_than_ms.  Peers the lookups reach are dialled, identified and
+ * admitted.  Returns the number of lookups started (0 with an empty table).
+ */
+size_t pd_kad_dht_refresh(struct pd_kad_dht *d, uint64_t older_than_ms);
 const char *pd_kad_dht_protocol(const struct pd_kad_dht *d);
 bool pd_kad_dht_server(const struct pd_kad_dht *d);
 

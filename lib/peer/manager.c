@@ -70,6 +70,8 @@ struct pd_manager {
 	size_t nadvertised;
 	int advertise_pending;		/* a provide found an empty table */
 	struct event *advertise_timer;
+	struct event *refresh_timer;	/* DHT routing-table refresh */
+	int refreshed_once;		/* first refresh after first peer */
 	struct mgr_discovery discoveries[PD_DISCOVERY_MAX];
 	size_t ndiscoveries;
 	LIST_HEAD(, mgr_connect) connects;
@@ -214,6 +216,34 @@ mgr_addr_source(const struct pd_peer *p)
 
 static void mgr_provide(struct pd_manager *m, const char *ns);
 
+/* Jittered period: interval ± 10 %, so fleets do not refresh in step. */
+static void
+mgr_arm_refresh(struct pd_manager *m)
+{
+	struct timeval tv;
+	int64_t ms = m->cfg.dht_refresh_ms;
+
+	if (m->refresh_timer == NULL || ms <= 0)
+		return;
+	ms = ms * 9 / 10 + (int64_t)randombytes_uniform(
+	    (uint32_t)(ms / 5 > 0 && ms / 5 < UINT32_MAX ? ms / 5 : 1));
+	mgr_tv(&tv, ms);
+	evtimer_add(m->refresh_timer, &tv);
+}
+
+static void
+mgr_refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_manager *m = arg;
+	size_t n;
+
+	(void)fd;
+	(void)what;
+	n = pd_kad_dht_refresh(m->dht, (uint64_t)m->cfg.dht_refresh_ms);
+	PD_LOG_DEBUG("DHT refresh: %zu lookups", n);
+	mgr_arm_refresh(m);
+}
+
 static void
 mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 {
@@ -254,6 +284,12 @@ mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 	mgr_changed(m);
 	if (m->dht != NULL) {
 		pd_kad_dht_identified(m->dht, c, id);
+		/* The first DHT peer: fill the table right away. */
+		if (!m->refreshed_once &&
+		    pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
+			m->refreshed_once = 1;
+			(void)pd_kad_dht_refresh(m->dht, 0);
+		}
 		if (m->advertise_pending &&
 		    pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
 			m->advertise_pending = 0;
@@ -542,6 +578,10 @@ pd_manager_start(struct pd_manager *m, char *why, size_t whylen)
 	evtimer_add(m->expire_timer, &tv);
 	m->started_at = pd_manager_now();
 	m->started = 1;
+	if (m->dht != NULL && m->cfg.dht_refresh_ms > 0 &&
+	    (m->refresh_timer = evtimer_new(m->base, mgr_refresh_cb,
+	    m)) != NULL)
+		mgr_arm_refresh(m);
 	for (size_t i = 0; i < m->ndiscoveries; i++) {
 		struct mgr_discovery *d = &m->discoveries[i];
 
@@ -574,6 +614,8 @@ pd_manager_stop(struct pd_manager *m)
 		PD_LOG_WARN("store save at shutdown failed: %s", why);
 	evtimer_del(m->save_timer);
 	evtimer_del(m->debounce_timer);
+	if (m->refresh_timer != NULL)
+		evtimer_del(m->refresh_timer);
 	evtimer_del(m->expire_timer);
 	m->started = 0;
 }
@@ -586,6 +628,8 @@ pd_manager_free(struct pd_manager *m)
 	pd_manager_stop(m);
 	if (m->advertise_timer != NULL)
 		event_free(m->advertise_timer);
+	if (m->refresh_timer != NULL)
+		event_free(m->refresh_timer);
 	for (size_t i = 0; i < m->nadvertised; i++)
 		free(m->advertised[i]);
 	pd_kad_dht_free(m->dht);

@@ -53,6 +53,7 @@ struct pd_manager_config {
 	int dht_server;				/* answer queries */
 	const char *dht_protocol;		/* NULL: /ipfs/kad/1.0.0 */
 	unsigned dht_k;				/* bucket size */
+	int64_t dht_refresh_ms;			/* 0: no periodic refresh */
 };
 
 /* Counters for the metrics method. */

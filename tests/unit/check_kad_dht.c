@@ -354,6 +354,39 @@ START_TEST(test_provide_and_find_providers)
 }
 END_TEST
 
+/*
+ * A line C - B - A: A only ever connected to B.  A's refresh (its first
+ * one runs when B enters its table) looks itself up through B, dials C
+ * from B's answer, and C enters A's table through identify.
+ */
+START_TEST(test_refresh_fills_table)
+{
+	struct tnode a, b, c;
+	struct pd_kad_rt *rt;
+
+	base = event_base_new();
+	tnode_init(&a, 41);
+	tnode_init(&b, 42);
+	tnode_init(&c, 43);
+	connect_nodes(&c, &b);
+	for (int i = 0; i < 200 && pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(b.m))) < 1; i++)
+		run_until(&connects, 1000, 10);
+	connect_nodes(&b, &a);
+	rt = pd_kad_dht_rt(pd_manager_dht(a.m));
+	for (int i = 0; i < 300 && pd_kad_rt_size(rt) < 2; i++)
+		run_until(&connects, 1000, 10);
+	ck_assert_uint_eq(pd_kad_rt_size(rt), 2);
+	ck_assert_ptr_nonnull(pd_kad_rt_find(rt, pd_manager_peer_id(c.m)));
+	/* An explicit refresh starts the self lookup plus bucket lookups. */
+	ck_assert_uint_ge(pd_kad_dht_refresh(pd_manager_dht(a.m), 0), 2);
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	pd_manager_free(c.m);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -366,6 +399,7 @@ main(void)
 	tcase_add_test(tc, test_server_and_providers);
 	tcase_add_test(tc, test_find_peer_across_nodes);
 	tcase_add_test(tc, test_provide_and_find_providers);
+	tcase_add_test(tc, test_refresh_fills_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
