@@ -369,6 +369,30 @@ conn_up(struct pd_conn *c)
 		dial_finish(c->dial, 0, c, "");
 }
 
+/*
+ * Feed a connection-level multistream negotiation (security on the raw
+ * stream, muxer inside Noise).  Returns 1 when it is done (the negotiator
+ * is freed, bytes from *ret_used on belong to the protocol), 0 for more
+ * input, -1 when it failed (the connection is failing).
+ */
+static int
+conn_negotiate(struct pd_conn *c, int secure, const char *what,
+    const uint8_t *data, size_t len, size_t *ret_used)
+{
+	int r = pd_mss_feed(c->mss, data, len, ret_used);
+
+	conn_flush_mss(c, secure);
+	if (r < 0) {
+		conn_fail(c, r, "%s negotiation: %s", what, pd_mss_why(c->mss));
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	pd_mss_free(c->mss);
+	c->mss = NULL;
+	return 1;
+}
+
 /* Decrypted application bytes: muxer negotiation, then yamux. */
 static void
 conn_process_plain(struct pd_conn *c, const uint8_t *data, size_t len)
@@ -377,17 +401,8 @@ conn_process_plain(struct pd_conn *c, const uint8_t *data, size_t len)
 	int r;
 
 	if (c->state == CONN_MSS_MUX) {
-		r = pd_mss_feed(c->mss, data, len, &used);
-		conn_flush_mss(c, 1);
-		if (r < 0) {
-			conn_fail(c, r, "muxer negotiation: %s",
-			    pd_mss_why(c->mss));
+		if (conn_negotiate(c, 1, "muxer", data, len, &used) <= 0)
 			return;
-		}
-		if (r == 0)
-			return;
-		pd_mss_free(c->mss);
-		c->mss = NULL;
 		conn_up(c);
 		data += used;
 		len -= used;
@@ -400,6 +415,27 @@ conn_process_plain(struct pd_conn *c, const uint8_t *data, size_t len)
 	conn_flush(c);
 	if (r < 0)
 		conn_fail(c, r, "yamux: %s", pd_yamux_why(c->yamux));
+}
+
+/* Decrypt transport frames (len 0 flushes kept bytes) and process them. */
+static void
+conn_decrypt(struct pd_conn *c, const uint8_t *data, size_t len)
+{
+	struct pd_buf plain;
+	int r;
+
+	pd_buf_reset(&c->plain);
+	if ((r = pd_noise_decrypt(c->noise, data, len, &c->plain)) < 0) {
+		conn_fail(c, r, "noise: %s", pd_noise_why(c->noise));
+		return;
+	}
+	if (c->plain.len == 0)
+		return;
+	/* Take the buffer: stream callbacks may re-enter decrypt. */
+	plain = c->plain;
+	pd_buf_init(&c->plain);
+	conn_process_plain(c, plain.data, plain.len);
+	pd_buf_free(&plain);
 }
 
 static void
@@ -421,18 +457,7 @@ conn_noise_done(struct pd_conn *c)
 	c->state = CONN_MSS_MUX;
 	conn_flush_mss(c, 1);
 	/* Transport frames that came right behind the last handshake msg. */
-	pd_buf_reset(&c->plain);
-	if ((r = pd_noise_decrypt(c->noise, NULL, 0, &c->plain)) < 0) {
-		conn_fail(c, r, "noise: %s", pd_noise_why(c->noise));
-		return;
-	}
-	if (c->plain.len > 0) {
-		struct pd_buf plain = c->plain;
-
-		pd_buf_init(&c->plain);
-		conn_process_plain(c, plain.data, plain.len);
-		pd_buf_free(&plain);
-	}
+	conn_decrypt(c, NULL, 0);
 }
 
 static int
@@ -469,17 +494,8 @@ conn_process_raw(struct pd_conn *c, const uint8_t *data, size_t len)
 	int r;
 
 	if (c->state == CONN_MSS_SEC) {
-		r = pd_mss_feed(c->mss, data, len, &used);
-		conn_flush_mss(c, 0);
-		if (r < 0) {
-			conn_fail(c, r, "security negotiation: %s",
-			    pd_mss_why(c->mss));
+		if (conn_negotiate(c, 0, "security", data, len, &used) <= 0)
 			return;
-		}
-		if (r == 0)
-			return;
-		pd_mss_free(c->mss);
-		c->mss = NULL;
 		if ((r = conn_start_noise(c)) < 0) {
 			conn_fail(c, r, "noise: %s", pd_strerror(r));
 			return;
@@ -505,19 +521,7 @@ conn_process_raw(struct pd_conn *c, const uint8_t *data, size_t len)
 	}
 	if (c->state != CONN_MSS_MUX && c->state != CONN_READY)
 		return;
-	pd_buf_reset(&c->plain);
-	if ((r = pd_noise_decrypt(c->noise, data, len, &c->plain)) < 0) {
-		conn_fail(c, r, "noise: %s", pd_noise_why(c->noise));
-		return;
-	}
-	if (c->plain.len > 0) {
-		/* Take the buffer: stream callbacks may re-enter decrypt. */
-		struct pd_buf plain = c->plain;
-
-		pd_buf_init(&c->plain);
-		conn_process_plain(c, plain.data, plain.len);
-		pd_buf_free(&plain);
-	}
+	conn_decrypt(c, data, len);
 }
 
 static void
