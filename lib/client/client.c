@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/time.h"
 #include "core/error.h"
 #include "peerdisc-client.h"
 
@@ -85,21 +86,11 @@ client_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t
-client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The absolute deadline for a relative timeout (-1: none). */
 static int64_t
 client_deadline(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : (int64_t)pd_time_mono_ms() + timeout_ms;
 }
 
 /* The poll() timeout left until deadline (-1: none, 0: passed). */
@@ -110,7 +101,7 @@ client_left(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - client_now_ms();
+	left = deadline - (int64_t)pd_time_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left > 0x7fffffff ? 0x7fffffff : (int)left;

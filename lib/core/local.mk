@@ -2,7 +2,8 @@
 lib_libpeerdisc_la_SOURCES += \
 	lib/core/buf.c lib/core/buf.h \
 	lib/core/error.c lib/core/error.h \
-	lib/core/log.c lib/core/log.h
+	lib/core/log.c lib/core/log.h \
+	lib/core/time.c lib/core/time.h
 lib_libpeerdisc_la_SOURCES += \
 	lib/core/varint.c lib/core/varint.h \
 	lib/core/base.c lib/core/base.h \

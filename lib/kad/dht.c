@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "core/time.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -93,35 +94,6 @@ struct pd_kad_dht {
 	size_t nsends;
 };
 
-static uint64_t
-dht_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Provider records expire on the wall clock (they outlive a restart). */
-static uint64_t
-dht_now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct pd_conn *
-dht_conn_to(const struct pd_kad_dht *d, const struct pd_peerid *id)
-{
-	for (struct pd_conn *c = pd_net_conn_first(d->net); c != NULL;
-	    c = pd_conn_next(c))
-		if (pd_peerid_equal(pd_conn_peer(c), id))
-			return c;
-	return NULL;
-}
-
 /* ---- server side ------------------------------------------------------- */
 
 static void
@@ -157,7 +129,7 @@ dht_fill_closer(struct pd_kad_dht *d, struct pd_kad_msg *msg,
 	n = pd_kad_rt_nearest(d->rt, &target, requester, near, k);
 	for (size_t i = 0; i < n; i++)
 		(void)pd_kad_msg_add_peer(msg, PD_KAD_LIST_CLOSER, &near[i]->id,
-		    near[i]->addrs, near[i]->naddrs, dht_conn_to(d,
+		    near[i]->addrs, near[i]->naddrs, pd_net_conn_find(d->net,
 		    &near[i]->id) != NULL ? PD_KAD_CONNECTED :
 		    PD_KAD_CAN_CONNECT);
 	/* A query for our own ID gets us too (go and js do the same). */
@@ -177,13 +149,13 @@ dht_fill_providers(struct pd_kad_dht *d, struct pd_kad_msg *msg,
     const uint8_t *key, size_t keylen)
 {
 	struct pd_kad_prov_entry e[PD_KAD_PROV_MAX_PER_KEY];
-	int n = pd_kad_prov_get(d->prov, key, keylen, dht_now_wall(), e,
+	int n = pd_kad_prov_get(d->prov, key, keylen, pd_time_wall_ms(), e,
 	    PD_KAD_PROV_MAX_PER_KEY);
 
 	for (int i = 0; i < n; i++)
 		(void)pd_kad_msg_add_peer(msg, PD_KAD_LIST_PROVIDERS, &e[i].id,
-		    e[i].addrs, e[i].naddrs, dht_conn_to(d, &e[i].id) != NULL ?
-		    PD_KAD_CONNECTED : PD_KAD_CAN_CONNECT);
+		    e[i].addrs, e[i].naddrs, pd_net_conn_find(d->net,
+		    &e[i].id) != NULL ? PD_KAD_CONNECTED : PD_KAD_CAN_CONNECT);
 }
 
 static int
@@ -198,7 +170,7 @@ dht_add_provider(struct pd_kad_dht *d, const struct pd_kad_msg *req,
 		if (!pd_peerid_equal(&p->id, from) || p->naddrs == 0)
 			continue;
 		(void)pd_kad_prov_add(d->prov, req->key, req->key_len, &p->id,
-		    p->addrs, p->naddrs, dht_now_wall());
+		    p->addrs, p->naddrs, pd_time_wall_ms());
 	}
 	return 0;
 }
@@ -250,7 +222,7 @@ dht_serve_one(struct dht_serve *sv, const uint8_t *p, size_t len)
 	if ((r = pd_kad_msg_encode_lp(resp, &out)) == 0 &&
 	    pd_stream_write(sv->s, out.data, out.len) != (int)out.len)
 		r = PD_ERR_CLOSED;
-	(void)pd_kad_rt_mark_seen(d->rt, from, dht_now());
+	(void)pd_kad_rt_mark_seen(d->rt, from, pd_time_mono_ms());
 done:
 	pd_kad_msg_free(req);
 	pd_kad_msg_free(resp);
@@ -359,11 +331,11 @@ pd_kad_dht_identified(struct pd_kad_dht *d, struct pd_conn *c,
 		return;
 	v = pd_kad_rt_add_candidate(d->rt, pd_conn_peer(c), id->addrs,
 	    id->naddrs < PD_KAD_RT_MAX_ADDRS ? id->naddrs :
-	    PD_KAD_RT_MAX_ADDRS, dht_now(), &stale);
+	    PD_KAD_RT_MAX_ADDRS, pd_time_mono_ms(), &stale);
 	if (v == PD_KAD_RT_PENDING_CHECK)
 		/* A full bucket keeps its oldest entry while it is connected. */
 		(void)pd_kad_rt_check_done(d->rt, &stale,
-		    dht_conn_to(d, &stale) != NULL, dht_now());
+		    pd_net_conn_find(d->net, &stale) != NULL, pd_time_mono_ms());
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -472,7 +444,7 @@ static void
 dht_req_failed(struct dht_req *rq)
 {
 	struct dht_lookup *lk = rq->lk;
-	uint64_t now = dht_now();
+	uint64_t now = pd_time_mono_ms();
 
 	(void)pd_kad_query_failure(lk->q, &rq->peer, now);
 	(void)pd_kad_rt_mark_failed(lk->d->rt, &rq->peer, now);
@@ -487,7 +459,7 @@ dht_req_answer(struct dht_req *rq, const uint8_t *p, size_t len)
 	struct pd_kad_msg *msg = pd_kad_msg_new();
 	struct pd_kad_query_in in[PD_KAD_MAX_PEERS];
 	size_t n = 0;
-	uint64_t now = dht_now();
+	uint64_t now = pd_time_mono_ms();
 
 	if (msg == NULL || pd_kad_msg_decode(p, len, msg, NULL, 0) < 0) {
 		pd_kad_msg_free(msg);
@@ -635,13 +607,13 @@ dht_req_start(struct dht_lookup *lk, const struct pd_kad_query_peer *p)
 	int err = 0;
 
 	if ((rq = calloc(1, sizeof(*rq))) == NULL) {
-		(void)pd_kad_query_failure(lk->q, &p->id, dht_now());
+		(void)pd_kad_query_failure(lk->q, &p->id, pd_time_mono_ms());
 		return;
 	}
 	rq->lk = lk;
 	rq->peer = p->id;
 	LIST_INSERT_HEAD(&lk->reqs, rq, entry);
-	if ((c = dht_conn_to(lk->d, &p->id)) != NULL) {
+	if ((c = pd_net_conn_find(lk->d->net, &p->id)) != NULL) {
 		dht_req_open(rq, c);
 		return;
 	}
@@ -675,7 +647,7 @@ dht_lookup_pump(struct dht_lookup *lk)
 	lk->pumping = 1;
 	do {
 		lk->repump = 0;
-		now = dht_now();
+		now = pd_time_mono_ms();
 		if (pd_kad_query_status(lk->q) != PD_KAD_QUERY_RUNNING)
 			break;
 		n = pd_kad_query_next(lk->q, now, next,
@@ -755,7 +727,7 @@ dht_lookup_start(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
 		qc.stop_cb = pd_kad_query_stop_at_peer;
 		qc.stop_arg = &lk->want;
 	}
-	if ((r = pd_kad_query_new(&qc, dht_now(), &lk->q)) < 0 ||
+	if ((r = pd_kad_query_new(&qc, pd_time_mono_ms(), &lk->q)) < 0 ||
 	    (lk->timer = evtimer_new(pd_net_base(d->net), dht_lookup_timer_cb,
 	    lk)) == NULL) {
 		pd_kad_query_free(lk->q);
@@ -802,7 +774,7 @@ pd_kad_dht_provide(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
 	/* We hold our own record too, so our answers include us. */
 	na = pd_net_listen_addrs(d->net, addrs, PD_NET_MAX_LISTENERS);
 	(void)pd_kad_prov_add(d->prov, key, keylen, pd_net_peer_id(d->net),
-	    addrs, na, dht_now_wall());
+	    addrs, na, pd_time_wall_ms());
 	if ((r = dht_lookup_start(d, key, keylen, NULL, cb, arg, 0, &lk)) < 0)
 		return r;
 	lk->provide = 1;
@@ -833,7 +805,7 @@ pd_kad_dht_find_providers(struct pd_kad_dht *d, const uint8_t *key,
 	}
 	lk->type = PD_KAD_GET_PROVIDERS;
 	lk->prov_cb = cb;
-	n = pd_kad_prov_get(d->prov, key, keylen, dht_now_wall(), local,
+	n = pd_kad_prov_get(d->prov, key, keylen, pd_time_wall_ms(), local,
 	    PD_KAD_PROV_MAX_PER_KEY);
 	for (int i = 0; i < n; i++)
 		if (!pd_peerid_equal(&local[i].id, pd_net_peer_id(d->net)))
@@ -938,7 +910,7 @@ dht_provide_send(struct pd_kad_dht *d, const uint8_t *key, size_t keylen,
 		sd->keylen = keylen;
 		LIST_INSERT_HEAD(&d->sends, sd, entry);
 		d->nsends++;
-		if ((c = dht_conn_to(d, &peers[i]->id)) != NULL) {
+		if ((c = pd_net_conn_find(d->net, &peers[i]->id)) != NULL) {
 			dht_send_open(sd, c);
 			continue;
 		}
@@ -1014,7 +986,7 @@ pd_kad_dht_free(struct pd_kad_dht *d)
 size_t
 pd_kad_dht_expire(struct pd_kad_dht *d)
 {
-	return pd_kad_prov_expire(d->prov, dht_now_wall());
+	return pd_kad_prov_expire(d->prov, pd_time_wall_ms());
 }
 
 size_t
@@ -1055,7 +1027,7 @@ size_t
 pd_kad_dht_refresh(struct pd_kad_dht *d, uint64_t older_than_ms)
 {
 	const struct pd_peerid *self = pd_net_peer_id(d->net);
-	uint64_t now = dht_now();
+	uint64_t now = pd_time_mono_ms();
 	size_t started = 0;
 	int max = pd_kad_rt_max_cpl(d->rt);
 

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "core/time.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "net/conn-internal.h"
@@ -85,15 +86,6 @@ struct pd_net {
 
 static const char *const conn_sec_protos[] = { PD_NOISE_PROTOCOL_ID };
 static const char *const conn_mux_protos[] = { PD_YAMUX_PROTOCOL_ID };
-
-static uint64_t
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Noise signs its static key with our identity through this. */
 static int
@@ -309,7 +301,7 @@ static void
 conn_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pd_conn *c = arg;
-	uint64_t now = conn_now_ms(), sent;
+	uint64_t now = pd_time_mono_ms(), sent;
 
 	(void)fd;
 	(void)what;
@@ -410,7 +402,7 @@ conn_process_plain(struct pd_conn *c, const uint8_t *data, size_t len)
 	if (c->state != CONN_READY || len == 0)
 		return;
 	c->in_feed = 1;
-	r = pd_yamux_feed(c->yamux, data, len, conn_now_ms());
+	r = pd_yamux_feed(c->yamux, data, len, pd_time_mono_ms());
 	c->in_feed = 0;
 	conn_flush(c);
 	if (r < 0)
@@ -1002,6 +994,16 @@ pd_conn_next(const struct pd_conn *c)
 	while (n != NULL && !(n->up && n->state == CONN_READY))
 		n = TAILQ_NEXT(n, entry);
 	return n;
+}
+
+struct pd_conn *
+pd_net_conn_find(const struct pd_net *net, const struct pd_peerid *id)
+{
+	for (struct pd_conn *c = pd_net_conn_first(net); c != NULL;
+	    c = pd_conn_next(c))
+		if (pd_peerid_equal(&c->peer, id))
+			return c;
+	return NULL;
 }
 
 size_t

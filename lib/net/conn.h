@@ -126,6 +126,9 @@ size_t pd_net_protocols(const struct pd_net *net, const char **out,
 struct pd_conn *pd_net_conn_first(const struct pd_net *net);
 struct pd_conn *pd_conn_next(const struct pd_conn *c);
 size_t pd_net_conn_count(const struct pd_net *net);
+/* An upgraded connection to peer id (the first one), or NULL. */
+struct pd_conn *pd_net_conn_find(const struct pd_net *net,
+    const struct pd_peerid *id);
 
 const struct pd_peerid *pd_conn_peer(const struct pd_conn *c);
 const struct pd_pubkey *pd_conn_pubkey(const struct pd_conn *c);

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "kad/dht.h"
 #include "net/conn.h"
 #include "peer/manager.h"
@@ -83,10 +84,7 @@ struct pd_manager {
 int64_t
 pd_manager_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return pd_time_wall_ms();
 }
 
 static void
@@ -833,16 +831,6 @@ mgr_connect_done_cb(evutil_socket_t fd, short what, void *arg)
 		mgr_connect_next(cr);
 }
 
-static int
-mgr_connected_to(const struct pd_manager *m, const struct pd_peerid *id)
-{
-	for (struct pd_conn *c = pd_net_conn_first(m->net); c != NULL;
-	    c = pd_conn_next(c))
-		if (pd_peerid_equal(pd_conn_peer(c), id))
-			return 1;
-	return 0;
-}
-
 int
 pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
     const struct pd_multiaddr *addr, pd_manager_connect_cb cb, void *arg)
@@ -874,7 +862,7 @@ pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
 		return PD_ERR_INVAL;
 	}
 	if (cr->has_id)
-		already = mgr_connected_to(m, &cr->id);
+		already = pd_net_conn_find(m->net, &cr->id) != NULL;
 	if (!already && pd_manager_conn_count(m, NULL, NULL) >=
 	    m->cfg.max_peers && !(cr->has_id &&
 	    mgr_is_protected_id(m, &cr->id))) {

@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/varint.h"
 #include "net/conn.h"
 #include "proto/idsvc.h"
@@ -308,14 +309,12 @@ static int
 idsvc_seal(struct pd_idsvc *svc)
 {
 	struct pd_peer_record *rec;
-	struct timespec ts;
 	int r;
 
 	if ((rec = calloc(1, sizeof(*rec))) == NULL)
 		return PD_ERR_NOMEM;
 	rec->id = *pd_net_peer_id(svc->net);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rec->seq = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	rec->seq = pd_time_wall_ns();	/* strictly increasing, as go's */
 	rec->naddrs = idsvc_addrs(svc, NULL, rec->addrs, PD_RECORD_MAX_ADDRS);
 	pd_buf_reset(&svc->record);
 	r = pd_record_seal(pd_net_privkey(svc->net), rec, &svc->record);

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "core/time.h"
 #include "core/error.h"
 #include "net/conn.h"
 #include "proto/ping.h"
@@ -34,15 +35,6 @@ struct pd_ping {
 	int opening;		/* stream negotiation in progress */
 	int cancelled;		/* finished while opening: open_cb frees */
 };
-
-static uint64_t
-ping_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void
 ping_responder_free(struct ping_responder *r)
@@ -166,7 +158,7 @@ ping_data(struct pd_stream *s, const uint8_t *data, size_t len, void *arg)
 	if (memcmp(p->echo, p->payload, PD_PING_SIZE) != 0)
 		ping_finish(p, PD_ERR_PROTOCOL, 0);
 	else
-		ping_finish(p, 0, ping_now_us() - p->sent_us);
+		ping_finish(p, 0, pd_time_mono_us() - p->sent_us);
 }
 
 static void
@@ -209,7 +201,7 @@ ping_open_cb(int result, struct pd_stream *s, void *arg)
 	}
 	p->s = s;
 	pd_stream_set_cbs(s, &cbs, p);
-	p->sent_us = ping_now_us();
+	p->sent_us = pd_time_mono_us();
 	if (pd_stream_write(s, p->payload, PD_PING_SIZE) != PD_PING_SIZE)
 		ping_finish(p, PD_ERR_CLOSED, 0);
 }
