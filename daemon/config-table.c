@@ -195,6 +195,8 @@ table_check_socket(const char *value, char *why, size_t whylen)
 }
 
 static const char *const table_dht_modes[] = { "server", "client", NULL };
+static const char *const table_dht_diversity[] = { "off", "public", "all",
+    NULL };
 
 #define ROW(sec, k, t, d, lo, hi, u, fld, lv, fn, h)			\
 	{ .section = sec, .key = k, .type = t, .def = d, .min = lo,	\
@@ -243,6 +245,21 @@ const struct pd_config_row pd_config_table[] = {
 	ROW("peers", "max_per_ip", PD_CONFIG_UINT, "8", 1, 1000,
 	    "connections", peers_max_per_ip, LIVE, NULL,
 	    "Inbound connections accepted from one IP address."),
+	ROW("peers", "max_inbound", PD_CONFIG_UINT, "0", 0, 4096,
+	    "connections", peers_max_inbound, LIVE, NULL,
+	    "Inbound connections in total; 0: as many as max_peers."),
+	ROW("peers", "inbound_rate_per_ip", PD_CONFIG_UINT, "30", 0, 100000,
+	    "per minute", peers_inbound_rate_per_ip, LIVE, NULL,
+	    "New inbound connections one IP may open per minute; 0: no limit."),
+	ROW("peers", "rate_limit_loopback", PD_CONFIG_BOOL, "no", 0, 0, NULL,
+	    peers_rate_limit_loopback, LIVE, NULL,
+	    "Apply inbound_rate_per_ip to loopback addresses too."),
+	ROW("peers", "dial_max_inflight", PD_CONFIG_UINT, "8", 1, 1024,
+	    "dials", peers_dial_max_inflight, LIVE, NULL,
+	    "Dials in flight at once (hard budget)."),
+	ROW("peers", "dial_per_minute", PD_CONFIG_UINT, "60", 1, 100000,
+	    "dials", peers_dial_per_minute, LIVE, NULL,
+	    "Dials started per minute (hard budget)."),
 	ROW("peers", "protected", PD_CONFIG_PEERID_LIST, "", 0,
 	    PD_CONFIG_MAX_LIST, "peers", peers_protected, LIVE, NULL,
 	    "Peer IDs whose connections are never trimmed."),
@@ -276,6 +293,14 @@ const struct pd_config_row pd_config_table[] = {
 	ROW("dht", "advertise", PD_CONFIG_LIST, "", 0, PD_CONFIG_MAX_LIST,
 	    "namespaces", dht_advertise, LIVE, table_check_namespace,
 	    "Namespaces advertised from start."),
+	{ .section = "dht", .key = "diversity_filter", .type = PD_CONFIG_ENUM,
+	  .def = "public", .choices = table_dht_diversity,
+	  .offset = offsetof(struct pd_config, dht_diversity),
+	  .help = "Routing-table IP diversity caps: public addresses only, "
+	  "all, or off." },
+	ROW("dht", "peer_request_rate", PD_CONFIG_UINT, "100", 0, 100000,
+	    "requests/s", dht_peer_request_rate, RESTART, NULL,
+	    "DHT requests one peer may make per second; 0: no limit."),
 
 	ROW("mdns", "enabled", PD_CONFIG_BOOL, "yes", 0, 0, NULL,
 	    mdns_enabled, LIVE, NULL,

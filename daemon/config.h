@@ -45,6 +45,13 @@ enum pd_config_type {
 	PD_CONFIG_LOGLEVEL,		/* int holding an enum pd_log_level */
 };
 
+/* dht.diversity_filter, in the order the manager takes (0 off). */
+enum pd_config_dht_diversity {
+	PD_CONFIG_DIVERSITY_OFF,	/* no IP-group caps */
+	PD_CONFIG_DIVERSITY_PUBLIC,	/* caps public addresses only */
+	PD_CONFIG_DIVERSITY_ALL,	/* loopback and private count too */
+};
+
 enum pd_config_dht_mode {
 	PD_CONFIG_DHT_SERVER,		/* answers queries */
 	PD_CONFIG_DHT_CLIENT,		/* only asks */
@@ -76,6 +83,11 @@ struct pd_config {
 	uint64_t peers_connection_timeout;	/* ms */
 	uint64_t peers_retry_interval;		/* ms */
 	unsigned int peers_max_per_ip;
+	unsigned int peers_max_inbound;		/* 0: max_peers */
+	unsigned int peers_inbound_rate_per_ip;	/* per minute, 0: off */
+	bool peers_rate_limit_loopback;
+	unsigned int peers_dial_max_inflight;
+	unsigned int peers_dial_per_minute;
 	struct pd_config_list peers_protected;
 	char *peers_store_file;
 	unsigned int peers_store_max;
@@ -87,6 +99,8 @@ struct pd_config {
 	unsigned int dht_bucket_size;
 	uint64_t dht_refresh_interval;		/* ms */
 	struct pd_config_list dht_advertise;
+	int dht_diversity;			/* enum pd_config_dht_diversity */
+	unsigned int dht_peer_request_rate;	/* per second; 0 unlimited */
 	/* [mdns] */
 	bool mdns_enabled;
 	struct pd_config_list mdns_interfaces;	/* empty: all usable */

@@ -34,6 +34,9 @@ struct node {
 };
 
 /* Append ' x' to a bounded list text (escaping untrusted items). */
+static void node_conn_policy(struct pd_manager_config *mc,
+    const struct pd_config *cfg);
+
 static void
 node_list_add(char *out, size_t outlen, const char *item, int escape)
 {
@@ -229,8 +232,7 @@ node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
 		mc->has_psk = 1;
 	}
 	mc->connection_timeout_ms = (int)cfg->peers_connection_timeout;
-	mc->max_peers = cfg->peers_max_peers;
-	mc->min_peers = cfg->peers_min_peers;
+	node_conn_policy(mc, cfg);
 	mc->store_max = cfg->peers_store_max;
 	mc->store_file = cfg->peers_store_file;
 	mc->save_interval_ms = (int64_t)cfg->peers_save_interval;
@@ -240,7 +242,27 @@ node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
 	mc->dht_protocol = cfg->dht_protocol;
 	mc->dht_k = cfg->dht_bucket_size;
 	mc->dht_refresh_ms = (int64_t)cfg->dht_refresh_interval;
+	mc->dht_diversity = cfg->dht_diversity;
+	mc->dht_rate = cfg->dht_peer_request_rate;
 	return 0;
+}
+
+/* The connection-policy keys of [peers], as the manager takes them. */
+static void
+node_conn_policy(struct pd_manager_config *mc, const struct pd_config *cfg)
+{
+	mc->max_peers = cfg->peers_max_peers;
+	mc->min_peers = cfg->peers_min_peers;
+	/* 0 means "no grace" here, "the default" to the manager. */
+	mc->grace_ms = cfg->peers_grace_period > 0 ?
+	    (int64_t)cfg->peers_grace_period : 1;
+	mc->retry_ms = (int64_t)cfg->peers_retry_interval;
+	mc->max_per_ip = cfg->peers_max_per_ip;
+	mc->max_inbound = cfg->peers_max_inbound;
+	mc->inbound_rate_per_ip = cfg->peers_inbound_rate_per_ip;
+	mc->rate_limit_loopback = cfg->peers_rate_limit_loopback;
+	mc->dial_max_inflight = cfg->peers_dial_max_inflight;
+	mc->dial_per_minute = cfg->peers_dial_per_minute;
 }
 
 struct node *
@@ -318,6 +340,8 @@ node_apply_config(struct node *n, const struct pd_config *cfg)
 	    (int)cfg->peers_connection_timeout);
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return;
+	node_conn_policy(mc, cfg);
+	pd_manager_set_conn_policy(n->m, mc);
 	node_protected(mc, cfg);
 	pd_manager_set_protected(n->m, mc->protected_ids, mc->nprotected);
 	free(mc);

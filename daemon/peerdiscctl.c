@@ -711,7 +711,35 @@ cli_build_key(struct cli *cli, json_t **ret_params)
 	return cli_built(*ret_params);
 }
 
+static int
+cli_build_put(struct cli *cli, json_t **ret_params)
+{
+	*ret_params = json_pack("{s:s,s:s}", "key", cli->args[0], "value",
+	    cli->args[1]);
+	return cli_built(*ret_params);
+}
+
 /* ----- printers ----- */
+
+static void
+cli_print_value(struct cli *cli, json_t *result)
+{
+	const char *v = json_string_value(json_object_get(result, "value"));
+
+	(void)cli;
+	cli_put(stdout, v != NULL ? v : "");
+	putchar('\n');
+}
+
+static void
+cli_print_put(struct cli *cli, json_t *result)
+{
+	printf("stored ");
+	cli_put(stdout, cli->args[0]);
+	printf(" on %lld of %lld peers\n",
+	    (long long)json_integer_value(json_object_get(result, "stored")),
+	    (long long)json_integer_value(json_object_get(result, "sent")));
+}
 
 static void
 cli_print_peers_cmd(struct cli *cli, json_t *result)
@@ -1161,6 +1189,10 @@ static const struct cli_cmd cli_cmds[] = {
 	  NULL },
 	{ "dht table", "", "the DHT routing table",
 	  0, 0, 0, "dht.routing_table", NULL, cli_print_table, NULL },
+	{ "dht get", "KEY", "the best valid DHT record under KEY (base64)",
+	  1, 1, 0, "dht.get_value", cli_build_key, cli_print_value, NULL },
+	{ "dht put", "KEY BASE64", "store a record in the DHT",
+	  2, 2, 0, "dht.put_value", cli_build_put, cli_print_put, NULL },
 	{ "watch", "[EVENT...]", "print events as they happen (default: all)",
 	  0, -1, 0, NULL, NULL, NULL, cli_run_watch },
 	{ "reload", "", "re-read the configuration file",

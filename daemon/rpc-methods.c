@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "kad/dht.h"
 #include "net/conn.h"
+#include "core/time.h"
+#include "peer/connmgr.h"
 #include "peer/manager.h"
 #include "rpc-methods.h"
 
@@ -320,6 +323,11 @@ rpc_peers_get(struct rpc_ctx *ctx, json_t *params, void *arg)
 {
 	struct pd_peerid id;
 	struct pd_peer *p;
+	struct pd_connmgr *cm;
+	struct pd_connmgr_score sc;
+	json_t *o, *parts;
+	unsigned fails;
+	int64_t next;
 	int present;
 
 	(void)arg;
@@ -330,7 +338,25 @@ rpc_peers_get(struct rpc_ctx *ctx, json_t *params, void *arg)
 		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND, "no such peer");
 		return;
 	}
-	rpc_reply_result(ctx, rpc_peer_json(p));
+	o = rpc_peer_json(p);
+	/* The connection manager's view: score parts, back-off. */
+	cm = pd_manager_connmgr(rpc_daemon(ctx)->m);
+	(void)pd_connmgr_score(cm, &id, &sc);
+	parts = json_pack("{s:i,s:b,s:i,s:i,s:i,s:i,s:i}", "total", sc.total,
+	    "protected", sc.protected, "tags", sc.tags, "bootstrap",
+	    sc.bootstrap, "dht", sc.dht, "latency", sc.latency, "failures",
+	    sc.failures);
+	if (parts != NULL)
+		json_object_set_new(o, "score_parts", parts);
+	json_object_set_new(o, "score", json_integer(sc.total));
+	if (pd_connmgr_backoff(cm, &id, &fails, &next) == 0) {
+		int64_t mono = pd_time_mono_ms();
+
+		json_object_set_new(o, "dial_failures", json_integer(fails));
+		json_object_set_new(o, "next_dial", json_integer(next > mono ?
+		    pd_manager_now() + (next - mono) : 0));
+	}
+	rpc_reply_result(ctx, o);
 }
 
 static void
@@ -521,6 +547,7 @@ rpc_conn_stats(struct rpc_ctx *ctx, json_t *params, void *arg)
 	const struct pd_manager_config *cfg = pd_manager_config(m);
 	size_t in, out, n = pd_manager_conn_count(m, &in, &out);
 	json_t *o = json_object();
+	struct pd_connmgr_budget b;
 
 	(void)params;
 	(void)arg;
@@ -531,6 +558,13 @@ rpc_conn_stats(struct rpc_ctx *ctx, json_t *params, void *arg)
 	json_object_set_new(o, "min_peers", json_integer(cfg->min_peers));
 	json_object_set_new(o, "dialing",
 	    json_integer((json_int_t)pd_manager_dialing(m)));
+	json_object_set_new(o, "queued",
+	    json_integer((json_int_t)pd_manager_queued(m)));
+	pd_connmgr_budget(pd_manager_connmgr(m), pd_time_mono_ms(), &b);
+	json_object_set_new(o, "budget", json_pack("{s:i,s:i,s:i,s:i,s:I}",
+	    "in_flight", (int)b.dialing, "max_in_flight", (int)b.max_inflight,
+	    "tokens", (int)b.tokens, "per_minute", (int)b.per_minute,
+	    "next_token_ms", (json_int_t)b.next_token_ms));
 	rpc_reply_result(ctx, o);
 }
 
@@ -598,6 +632,7 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 	struct rpc_daemon *d = rpc_daemon(ctx);
 	struct pd_manager *m = d->m;
 	struct pd_manager_stats st;
+	struct pd_connmgr_stats cs;
 	size_t in, out;
 	json_t *o = json_object(), *c = json_object(), *g = json_object();
 
@@ -621,6 +656,44 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 	    json_integer((json_int_t)st.store_save_failures));
 	json_object_set_new(c, "peers_discovered",
 	    json_integer((json_int_t)st.peers_discovered));
+	json_object_set_new(c, "trims", json_integer((json_int_t)st.trims));
+	json_object_set_new(c, "peers_trimmed",
+	    json_integer((json_int_t)st.peers_trimmed));
+	json_object_set_new(c, "dials_queued",
+	    json_integer((json_int_t)st.dials_queued));
+	pd_connmgr_stats(pd_manager_connmgr(m), &cs);
+	json_object_set_new(c, "refused_inbound_total_cap",
+	    json_integer((json_int_t)cs.refused_inbound_cap));
+	json_object_set_new(c, "refused_inbound_per_ip",
+	    json_integer((json_int_t)cs.refused_inbound_per_ip));
+	json_object_set_new(c, "refused_inbound_rate",
+	    json_integer((json_int_t)cs.refused_inbound_rate));
+	json_object_set_new(c, "dials_deferred",
+	    json_integer((json_int_t)cs.dials_deferred));
+	if (pd_manager_dht(m) != NULL) {
+		struct pd_kad_dht_stats ks;
+
+		pd_kad_dht_stats(pd_manager_dht(m), &ks);
+		json_object_set_new(c, "dht_requests_served", json_integer(
+		    (json_int_t)(ks.requests[PD_KAD_FIND_NODE] +
+		    ks.requests[PD_KAD_GET_VALUE] + ks.requests[PD_KAD_PUT_VALUE] +
+		    ks.requests[PD_KAD_GET_PROVIDERS] +
+		    ks.requests[PD_KAD_ADD_PROVIDER] + ks.requests[PD_KAD_PING])));
+		json_object_set_new(c, "dht_requests_rate_limited",
+		    json_integer((json_int_t)ks.rate_limited));
+		json_object_set_new(c, "dht_bad_requests",
+		    json_integer((json_int_t)ks.bad_requests));
+		json_object_set_new(c, "dht_records_stored",
+		    json_integer((json_int_t)ks.records_stored));
+		json_object_set_new(c, "dht_records_rejected",
+		    json_integer((json_int_t)ks.records_rejected));
+		json_object_set_new(g, "dht_routing_table_size", json_integer(
+		    (json_int_t)pd_kad_rt_size(pd_kad_dht_rt(pd_manager_dht(m)))));
+		json_object_set_new(g, "dht_provider_records", json_integer(
+		    (json_int_t)pd_kad_dht_provider_count(pd_manager_dht(m))));
+		json_object_set_new(g, "dht_value_records", json_integer(
+		    (json_int_t)pd_kad_dht_record_count(pd_manager_dht(m))));
+	}
 	pd_manager_conn_count(m, &in, &out);
 	json_object_set_new(g, "connections_inbound",
 	    json_integer((json_int_t)in));
@@ -709,6 +782,167 @@ rpc_dht_find_peer(struct rpc_ctx *ctx, json_t *params, void *arg)
 		return;
 	if ((r = pd_kad_dht_find_peer(d, &id, rpc_find_peer_cb, ctx)) < 0)
 		rpc_dht_lookup_error(ctx, r);
+}
+
+/*
+ * A record key from params.key: "/ns/REST" where REST parses as a peer ID
+ * names "/ns/" + the ID's binary form (how /pk/ and /ipns/ keys are
+ * written, as the IPFS tools do); any other text is the key's bytes.
+ */
+static int
+rpc_param_record_key(struct rpc_ctx *ctx, json_t *params, uint8_t *key,
+    size_t *ret_len)
+{
+	json_t *k = params != NULL ? json_object_get(params, "key") : NULL;
+	const char *t, *slash;
+	size_t n;
+	struct pd_peerid id;
+
+	if (k == NULL || !json_is_string(k) ||
+	    (n = json_string_length(k)) < 3 || n > PD_KAD_MAX_KEY ||
+	    (t = json_string_value(k))[0] != '/' ||
+	    (slash = memchr(t + 1, '/', n - 1)) == NULL || slash == t + 1) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"key\" must be a record key \"/namespace/...\"");
+		return -1;
+	}
+	if (pd_peerid_parse(slash + 1, n - (size_t)(slash + 1 - t), &id) == 0) {
+		size_t pre = (size_t)(slash + 1 - t);
+
+		memcpy(key, t, pre);
+		memcpy(key + pre, id.bytes, id.len);
+		*ret_len = pre + id.len;
+	} else {
+		memcpy(key, t, n);
+		*ret_len = n;
+	}
+	return 0;
+}
+
+static json_t *
+rpc_base64_json(const uint8_t *p, size_t n)
+{
+	size_t cap = (n + 2) / 3 * 4 + 1;
+	char *out = malloc(cap);
+	json_t *v;
+
+	if (out == NULL || pd_base64_encode(PD_BASE64_STD, p, n, out, cap) < 0) {
+		free(out);
+		return json_null();
+	}
+	v = json_string(out);
+	free(out);
+	return v;
+}
+
+static void
+rpc_get_value_cb(int result, const uint8_t *val, size_t vallen, size_t nvalid,
+    void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+	json_t *o;
+
+	if (result == PD_ERR_NOT_FOUND || (result == PD_ERR_TIMEOUT &&
+	    val == NULL)) {
+		rpc_reply_error(ctx, RPC_PEER_NOT_FOUND, result == PD_ERR_TIMEOUT ?
+		    "no valid record found before the timeout" :
+		    "no valid record found");
+		return;
+	}
+	if (result < 0) {
+		rpc_dht_lookup_error(ctx, result);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "value", rpc_base64_json(val, vallen));
+	json_object_set_new(o, "valid_answers", json_integer((json_int_t)nvalid));
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_dht_get_value(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	uint8_t key[PD_KAD_MAX_KEY];
+	size_t keylen;
+	long long timeout = 0;
+	struct pd_kad_dht *d;
+	int r;
+
+	(void)arg;
+	if (rpc_param_record_key(ctx, params, key, &keylen) < 0 ||
+	    rpc_param_uint(ctx, params, "timeout_ms", 0, 600000, &timeout) < 0 ||
+	    (d = rpc_dht(ctx)) == NULL)
+		return;
+	if ((r = pd_kad_dht_get_value(d, key, keylen, (uint64_t)timeout,
+	    rpc_get_value_cb, ctx)) == PD_ERR_INVAL)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "no validator for the key's namespace");
+	else if (r < 0)
+		rpc_dht_lookup_error(ctx, r);
+}
+
+static void
+rpc_put_value_cb(int result, size_t stored, size_t sent, void *arg)
+{
+	struct rpc_ctx *ctx = arg;
+	json_t *o;
+
+	if (result < 0) {
+		rpc_dht_lookup_error(ctx, result);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "stored", json_integer((json_int_t)stored));
+	json_object_set_new(o, "sent", json_integer((json_int_t)sent));
+	rpc_reply_result(ctx, o);
+}
+
+static void
+rpc_dht_put_value(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	uint8_t key[PD_KAD_MAX_KEY], *val;
+	size_t keylen;
+	json_t *v = params != NULL ? json_object_get(params, "value") : NULL;
+	struct pd_kad_dht *d;
+	char why[200];
+	int n, r;
+
+	(void)arg;
+	if (rpc_param_record_key(ctx, params, key, &keylen) < 0)
+		return;
+	if (v == NULL || !json_is_string(v) ||
+	    json_string_length(v) > (PD_KAD_MAX_VALUE + 2) / 3 * 4) {
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"value\" must be base64 of at most %u bytes",
+		    (unsigned)PD_KAD_MAX_VALUE);
+		return;
+	}
+	if ((d = rpc_dht(ctx)) == NULL)
+		return;
+	if ((val = malloc(PD_KAD_MAX_VALUE + 3)) == NULL) {
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	if ((n = pd_base64_decode(PD_BASE64_STD, json_string_value(v),
+	    json_string_length(v), val, PD_KAD_MAX_VALUE + 3)) < 0 ||
+	    (size_t)n > PD_KAD_MAX_VALUE) {
+		free(val);
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "\"value\" is not valid base64 (standard, padded)");
+		return;
+	}
+	why[0] = '\0';
+	r = pd_kad_dht_put_value(d, key, keylen, val, (size_t)n,
+	    rpc_put_value_cb, ctx, why, sizeof(why));
+	free(val);
+	if (r == PD_ERR_EXISTS)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS,
+		    "a better record is already stored: %s", why);
+	else if (r == PD_ERR_PEER_LIMIT)
+		rpc_dht_lookup_error(ctx, r);
+	else if (r < 0)
+		rpc_reply_error(ctx, RPC_INVALID_PARAMS, "invalid record: %s",
+		    why[0] != '\0' ? why : pd_strerror(r));
 }
 
 static void
@@ -925,6 +1159,8 @@ const struct rpc_method rpc_methods[] = {
 	{ "dht.find_peer", rpc_dht_find_peer, false },
 	{ "dht.closest_peers", rpc_dht_closest_peers, false },
 	{ "dht.routing_table", rpc_dht_routing_table, false },
+	{ "dht.get_value", rpc_dht_get_value, false },
+	{ "dht.put_value", rpc_dht_put_value, true },
 	{ "discovery.find", rpc_discovery_find, false },
 	{ "discovery.advertise", rpc_discovery_advertise, true },
 	{ "discovery.unadvertise", rpc_discovery_unadvertise, true },

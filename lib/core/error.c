@@ -28,6 +28,7 @@ static const char *const error_names[] = {
 	[PD_ERR_NOT_FOUND - PD_ERR_BASE] = "not found",
 	[PD_ERR_PROTOCOL - PD_ERR_BASE] = "protocol violation",
 	[PD_ERR_CLOSED - PD_ERR_BASE] = "closed",
+	[PD_ERR_AGAIN - PD_ERR_BASE] = "over a rate limit or budget; try again later",
 };
 
 _Static_assert(sizeof(error_names) / sizeof(error_names[0]) ==

@@ -32,6 +32,7 @@ enum pd_err {
 	PD_ERR_NOT_FOUND,		/* no such object */
 	PD_ERR_PROTOCOL,		/* remote broke the protocol */
 	PD_ERR_CLOSED,			/* connection or stream closed */
+	PD_ERR_AGAIN,			/* over a rate or budget: try later */
 	PD_ERR_LAST_			/* keep last */
 };
 

@@ -5,10 +5,12 @@
  * lookups for closest peers and find-peer, over the connections of a
  * struct pd_net.
  *
- * Provider records (ADD_PROVIDER / GET_PROVIDERS) are held for 48 h.
- * Not here yet: the record store and validators (PUT_VALUE streams are
- * reset, GET_VALUE gets closer peers only), providing ourselves, periodic
- * refresh.
+ * Provider records (ADD_PROVIDER / GET_PROVIDERS) are held for 48 h;
+ * value records (PUT_VALUE / GET_VALUE) are checked by the validators of
+ * their namespace (record.h: pk, ipns, and an embedder's own) on PUT and
+ * on GET results, and held for 48 h.  A peer enters the routing table only
+ * after it answered a FIND_NODE (go's lookup check); each peer's requests
+ * are rate-limited.
  */
 #ifndef PD_KAD_DHT_H
 #define PD_KAD_DHT_H
@@ -17,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kad/msg.h"
 #include "kad/query.h"
+#include "kad/record.h"
 #include "kad/rt.h"
 #include "addr/multiaddr.h"
 
@@ -27,15 +31,38 @@ struct pd_identify;
 struct pd_kad_dht;
 
 #define PD_KAD_DHT_MAX_QUERIES 64	/* lookups in flight */
-#define PD_KAD_DHT_MAX_INBOUND 32	/* inbound kad streams per net */
+#define PD_KAD_DHT_MAX_INBOUND 1024	/* inbound kad streams in total */
+#define PD_KAD_DHT_MAX_INBOUND_PEER 16	/* inbound kad streams per peer */
 #define PD_KAD_DHT_STREAM_IDLE_MS 10000	/* inbound stream: next request */
 #define PD_KAD_DHT_MAX_MSG (64u * 1024)	/* bytes of a request we accept */
+#define PD_KAD_DHT_MAX_CALLS 256	/* one-shot requests in flight */
+#define PD_KAD_DHT_CALL_TIMEOUT_MS 10000	/* one-shot request: dial+answer */
+#define PD_KAD_DHT_DEFAULT_RATE 100	/* requests/s per peer (server) */
+#define PD_KAD_DHT_RATE_BURST_S 5	/* bucket holds this many seconds */
+#define PD_KAD_DHT_MAX_PUTS 64		/* put_value operations in flight */
+#define PD_KAD_DHT_QUORUM 16		/* get_value: valid answers to stop */
 
 struct pd_kad_dht_config {
 	const char *protocol;		/* e.g. /ipfs/kad/1.0.0 */
 	bool server;			/* answer queries, advertise protocol */
 	unsigned k;			/* bucket size */
 	bool exempt_private;		/* diversity filter off for private */
+	bool diversity;			/* the diversity filter at all */
+	unsigned rate;			/* requests/s per peer; 0 unlimited */
+	/* A peer entered the routing table (to persist it); may be NULL. */
+	void (*on_admit)(const struct pd_peerid *id, void *arg);
+	void *admit_arg;
+};
+
+/* Server and table counters (metrics). */
+struct pd_kad_dht_stats {
+	uint64_t requests[PD_KAD_PING + 1];	/* answered, by message type */
+	uint64_t rate_limited;			/* requests refused: over rate */
+	uint64_t streams_refused;		/* inbound streams over a cap */
+	uint64_t bad_requests;			/* undecodable, invalid records */
+	uint64_t probes, probe_failures;	/* table checks */
+	uint64_t records_stored;		/* PUT_VALUEs accepted */
+	uint64_t records_rejected;		/* invalid or older records */
 };
 
 /*
@@ -47,6 +74,16 @@ struct pd_kad_dht *pd_kad_dht_new(struct pd_net *net,
 /* Unregister, cancel lookups (their callbacks do not run), free. */
 void pd_kad_dht_free(struct pd_kad_dht *d);
 struct pd_kad_rt *pd_kad_dht_rt(const struct pd_kad_dht *d);
+void pd_kad_dht_stats(const struct pd_kad_dht *d,
+    struct pd_kad_dht_stats *ret);
+/*
+ * Offer a peer known from elsewhere (the persisted table, a bootstrap
+ * peer): it is dialled if needed and sent a FIND_NODE; if it answers it
+ * enters the table.  0 (check started, or already in the table),
+ * PD_ERR_INVAL (ourselves), PD_ERR_NOMEM (or too many in flight).
+ */
+int pd_kad_dht_probe(struct pd_kad_dht *d, const struct pd_peerid *id,
+    const struct pd_multiaddr *addrs, size_t naddrs);
 /* Drop expired provider records; returns how many. */
 size_t pd_kad_dht_expire(struct pd_kad_dht *d);
 size_t pd_kad_dht_provider_count(const struct pd_kad_dht *d);
@@ -110,5 +147,45 @@ typedef void (*pd_kad_dht_prov_cb)(int result,
 int pd_kad_dht_find_providers(struct pd_kad_dht *d, const uint8_t *key,
     size_t keylen, size_t limit, uint64_t timeout_ms, pd_kad_dht_prov_cb cb,
     void *arg);
+
+/*
+ * The validators (record.h) the DHT checks records with: the default pk
+ * and ipns ones are installed at creation; an embedder adds its own
+ * namespaces here.  Borrowed for the DHT's life.
+ */
+struct pd_kad_validators *pd_kad_dht_validators(struct pd_kad_dht *d);
+/* Value records held (PUT_VALUEs we accepted and our own puts). */
+size_t pd_kad_dht_record_count(const struct pd_kad_dht *d);
+
+/*
+ * get_value completion: result 0 with the best valid value found (ours
+ * and the answers along a lookup for key; borrowed for the call) and how
+ * many valid answers were seen, or PD_ERR_NOT_FOUND / PD_ERR_TIMEOUT /
+ * PD_ERR_UNAVAILABLE (no record here and an empty table).
+ */
+typedef void (*pd_kad_dht_value_cb)(int result, const uint8_t *val,
+    size_t vallen, size_t nvalid, void *arg);
+/*
+ * Look up the record under key: a lookup sending GET_VALUE, collecting
+ * valid records until PD_KAD_DHT_QUORUM answered or the lookup converged
+ * (or timeout_ms, 0: 60 s).  The best (validator select) is returned.
+ * 0 (cb will run, never inside this call) or PD_ERR_INVAL (no validator
+ * for the key's namespace) / PD_ERR_PEER_LIMIT / PD_ERR_NOMEM.
+ */
+int pd_kad_dht_get_value(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, uint64_t timeout_ms, pd_kad_dht_value_cb cb, void *arg);
+/* put_value completion: 0 with how many of the closest peers stored it
+ * (their echo came back) out of how many were sent it, or PD_ERR_*. */
+typedef void (*pd_kad_dht_put_cb)(int result, size_t stored, size_t sent,
+    void *arg);
+/*
+ * Validate the record (key, value) with its namespace's validator, keep
+ * it ourselves (unless we hold a better one: PD_ERR_EXISTS with why), and
+ * send PUT_VALUE to the k closest peers.  0 (cb will run, never inside
+ * this call; with no peers it reports 0 of 0), or PD_ERR_INVAL with why.
+ */
+int pd_kad_dht_put_value(struct pd_kad_dht *d, const uint8_t *key,
+    size_t keylen, const uint8_t *val, size_t vallen, pd_kad_dht_put_cb cb,
+    void *arg, char *why, size_t whylen);
 
 #endif

@@ -57,8 +57,16 @@ struct pd_net_dial {
 	struct pd_multiaddr addr;
 	struct pd_peerid expect;
 	int has_expect;
-	pd_net_dial_cb cb;
+	pd_net_dial_cb cb;		/* NULL: cancelled, others wait on it */
 	void *arg;
+	/*
+	 * A second dial to a peer already being dialled does not open a
+	 * second connection: it waits on the first (its primary) and gets
+	 * the same outcome.  Waiters are not in net->dials.
+	 */
+	struct pd_net_dial *primary;
+	LIST_HEAD(, pd_net_dial) waiters;
+	LIST_ENTRY(pd_net_dial) wentry;
 };
 TAILQ_HEAD(pd_dial_list, pd_net_dial);
 
@@ -118,11 +126,28 @@ dial_finish(struct pd_net_dial *d, int result, struct pd_conn *c,
     const char *why)
 {
 	struct pd_net *net = d->net;
+	struct pd_net_dial *w;
+	char whycopy[PD_NET_WHY_MAX];
 
 	TAILQ_REMOVE(&net->dials, d, entry);
 	if (c != NULL)
 		c->dial = NULL;
-	d->cb(result, c, why, d->arg);
+	/* why may live in the connection a callback closes: copy it. */
+	snprintf(whycopy, sizeof(whycopy), "%s", why != NULL ? why : "");
+	while ((w = LIST_FIRST(&d->waiters)) != NULL) {
+		LIST_REMOVE(w, wentry);
+		if (result == 0 && c->state == CONN_CLOSED)
+			w->cb(PD_ERR_CLOSED, NULL, "closed", w->arg);
+		else
+			w->cb(result, c, whycopy, w->arg);
+		free(w);
+	}
+	if (d->cb != NULL) {
+		if (result == 0 && c->state == CONN_CLOSED)
+			d->cb(PD_ERR_CLOSED, NULL, "closed", d->arg);
+		else
+			d->cb(result, c, whycopy, d->arg);
+	}
 	free(d);
 }
 
@@ -178,6 +203,8 @@ conn_free(struct pd_conn *c)
 			snprintf(addr, sizeof(addr), "?");
 		PD_LOG_INFO("inbound connection from %s dropped during the "
 		    "upgrade: %s", addr, c->why);
+		if (net->cbs.on_accept_failed != NULL)
+			net->cbs.on_accept_failed(&c->remote, net->arg);
 	}
 	if (c->bev != NULL) {
 		/*
@@ -666,8 +693,11 @@ net_accept_cb(evutil_socket_t fd, const struct sockaddr *sa, socklen_t salen,
 		evutil_closesocket(fd);
 		return;
 	}
-	if (conn_new(net, fd, PD_CONN_INBOUND, &remote, &err) == NULL)
+	if (conn_new(net, fd, PD_CONN_INBOUND, &remote, &err) == NULL) {
 		PD_LOG_WARN("inbound connection dropped: %s", pd_strerror(err));
+		if (net->cbs.on_accept_failed != NULL)
+			net->cbs.on_accept_failed(&remote, net->arg);
+	}
 }
 
 struct pd_net *
@@ -712,7 +742,13 @@ pd_net_free(struct pd_net *net)
 	if (net == NULL)
 		return;
 	while ((d = TAILQ_FIRST(&net->dials)) != NULL) {
+		struct pd_net_dial *w;
+
 		TAILQ_REMOVE(&net->dials, d, entry);
+		while ((w = LIST_FIRST(&d->waiters)) != NULL) {
+			LIST_REMOVE(w, wentry);
+			free(w);
+		}
 		if (d->conn != NULL)
 			d->conn->dial = NULL;
 		pd_tcp_dial_cancel(d->tcp);
@@ -854,6 +890,7 @@ pd_net_dial(struct pd_net *net, const struct pd_multiaddr *ma,
 		*ret_err = PD_ERR_NOMEM;
 		return NULL;
 	}
+	LIST_INIT(&d->waiters);
 	if ((r = pd_multiaddr_without_peer(ma, &d->addr)) < 0 ||
 	    (r = pd_multiaddr_to_sockaddr(&d->addr, &ss, &len)) < 0) {
 		free(d);
@@ -874,6 +911,17 @@ pd_net_dial(struct pd_net *net, const struct pd_multiaddr *ma,
 	d->net = net;
 	d->cb = cb;
 	d->arg = arg;
+	if (d->has_expect) {
+		struct pd_net_dial *o;
+
+		TAILQ_FOREACH(o, &net->dials, entry)
+			if (o->has_expect && pd_peerid_equal(&o->expect,
+			    &d->expect)) {
+				d->primary = o;
+				LIST_INSERT_HEAD(&o->waiters, d, wentry);
+				return d;
+			}
+	}
 	d->tcp = pd_tcp_dial(net->base, (struct sockaddr *)&ss, len,
 	    net->upgrade_timeout_ms, net_tcp_dial_cb, d, ret_err);
 	if (d->tcp == NULL) {
@@ -889,6 +937,15 @@ pd_net_dial_cancel(struct pd_net_dial *d)
 {
 	if (d == NULL)
 		return;
+	if (d->primary != NULL) {	/* a waiter: just leave */
+		LIST_REMOVE(d, wentry);
+		free(d);
+		return;
+	}
+	if (!LIST_EMPTY(&d->waiters)) {	/* others wait on it: keep going */
+		d->cb = NULL;
+		return;
+	}
 	TAILQ_REMOVE(&d->net->dials, d, entry);
 	if (d->tcp != NULL)
 		pd_tcp_dial_cancel(d->tcp);

@@ -57,6 +57,12 @@ struct pd_net_cbs {
 	 * nonzero to close it at once (per-IP caps, limits).  May be NULL.
 	 */
 	int (*on_accept)(const struct pd_multiaddr *remote, void *arg);
+	/*
+	 * An inbound connection on_accept took ended before it was
+	 * upgraded (handshake failed or timed out).  May be NULL.
+	 */
+	void (*on_accept_failed)(const struct pd_multiaddr *remote,
+	    void *arg);
 	/* Connection upgraded (inbound or outbound). */
 	void (*on_conn_up)(struct pd_conn *c, void *arg);
 	/* An upgraded connection closed; err/why tell why. */
@@ -102,6 +108,9 @@ typedef void (*pd_net_dial_cb)(int result, struct pd_conn *c,
  * Dial ma (ip4|ip6 + tcp, optionally ending in /p2p/ID).  expect (may be
  * NULL) is the peer ID the remote must prove; a /p2p/ component in ma is
  * used when expect is NULL.  Returns a handle or NULL with *ret_err set.
+ * A dial to a peer (expect or /p2p/) that is already being dialled joins
+ * that dial instead of opening a second connection: it gets the same
+ * outcome (cancelling either one does not cancel the other).
  */
 struct pd_net_dial *pd_net_dial(struct pd_net *net,
     const struct pd_multiaddr *ma, const struct pd_peerid *expect,

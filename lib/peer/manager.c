@@ -9,6 +9,7 @@
  * stored addresses of the peer one after another, within the network
  * layer's dial + upgrade timeout each.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "core/time.h"
 #include "kad/dht.h"
 #include "net/conn.h"
+#include "peer/connmgr.h"
 #include "peer/manager.h"
 #include "peer/storefile.h"
 #include "proto/idsvc.h"
@@ -33,6 +35,9 @@ struct mgr_connect {
 	struct pd_manager *m;
 	struct pd_peerid id;
 	int has_id;
+	int slot;			/* holds a connmgr dial-budget slot */
+	int queued;			/* waiting for the dial budget */
+	int automatic;			/* started by the manager, not asked */
 	struct pd_multiaddr addrs[PD_STORE_MAX_ADDRS + 1];
 	size_t naddrs, next;
 	struct pd_net_dial *dial;
@@ -72,6 +77,8 @@ struct pd_manager {
 	int advertise_pending;		/* a provide found an empty table */
 	struct event *advertise_timer;
 	struct event *refresh_timer;	/* DHT routing-table refresh */
+	int64_t seed_backoff_ms;	/* empty table: re-seed interval */
+	int64_t next_seed_ms;
 	int refreshed_once;		/* first refresh after first peer */
 	struct mgr_discovery discoveries[PD_DISCOVERY_MAX];
 	size_t ndiscoveries;
@@ -79,7 +86,18 @@ struct pd_manager {
 	size_t nconnects;
 	size_t nin, nout;		/* open connections */
 	struct pd_manager_stats stats;
+	struct pd_connmgr *cm;		/* limits, scores, back-off, budget */
+	struct event *maint_timer;	/* trim, dial up to min_peers, queue */
+	struct pd_peerid *warm;		/* peers to reconnect at start */
+	size_t nwarm, warm_next;
+	int64_t refused_log_at;		/* mono ms of the last refusal line */
+	uint64_t refused_unlogged;	/* refusals since that line */
 };
+
+static void mgr_maint_soon(struct pd_manager *m);
+static void mgr_maint_cb(evutil_socket_t fd, short what, void *arg);
+static void mgr_autodial_cb(int result, const struct pd_peerid *id,
+    const char *why, void *arg);
 
 int64_t
 pd_manager_now(void)
@@ -173,6 +191,9 @@ mgr_ping_cb(int result, uint64_t rtt_us, void *arg)
 		if ((p = pd_store_get(pc->m->store, &pc->id)) != NULL)
 			pd_store_set_latency(p, rtt_us > UINT32_MAX ?
 			    UINT32_MAX : (uint32_t)rtt_us);
+		(void)pd_connmgr_set_latency(pc->m->cm, &pc->id,
+		    (uint32_t)(rtt_us / 1000 > UINT32_MAX ? UINT32_MAX :
+		    rtt_us / 1000), pd_time_mono_ms());
 	} else {
 		PD_LOG_INFO("ping %s failed: %s", peer, pd_strerror(result));
 	}
@@ -229,6 +250,103 @@ mgr_arm_refresh(struct pd_manager *m)
 	evtimer_add(m->refresh_timer, &tv);
 }
 
+/* A peer entered the routing table: remember it for a warm restart. */
+static void
+mgr_dht_admitted(const struct pd_peerid *id, void *arg)
+{
+	struct pd_manager *m = arg;
+	struct pd_peer *p;
+
+	if ((p = pd_store_get(m->store, id)) == NULL)
+		return;
+	pd_store_add_sources(p, PD_SOURCE_DHT);
+	pd_store_set_kad_server(p, true);
+	(void)pd_connmgr_tag(m->cm, id, PD_CONNMGR_TAG_DHT,
+	    PD_CONNMGR_WEIGHT_DHT, pd_time_mono_ms());
+	mgr_changed(m);
+	/* The first DHT peer: fill the table right away. */
+	if (!m->refreshed_once) {
+		m->refreshed_once = 1;
+		(void)pd_kad_dht_refresh(m->dht, 0);
+	}
+	if (m->advertise_pending) {
+		m->advertise_pending = 0;
+		for (size_t i = 0; i < m->nadvertised; i++)
+			mgr_provide(m, m->advertised[i]);
+	}
+}
+
+static int
+mgr_seed_cmp(const void *a, const void *b)
+{
+	const struct pd_peer *pa = *(const struct pd_peer *const *)a;
+	const struct pd_peer *pb = *(const struct pd_peer *const *)b;
+
+	return pa->last_seen < pb->last_seen ? 1 :
+	    pa->last_seen > pb->last_seen ? -1 : 0;
+}
+
+/*
+ * Offer the routing table the DHT servers the store remembers (the table
+ * of the last run), most recently seen first: each is checked with a
+ * FIND_NODE and enters the table if it answers.  Returns how many.
+ */
+static size_t
+mgr_dht_seed(struct pd_manager *m)
+{
+	struct pd_peer *p, **cand;
+	size_t n = 0, max = PD_MANAGER_DHT_SEEDS, started = 0;
+
+	if (m->dht == NULL ||
+	    (cand = calloc(pd_store_count(m->store) + 1, sizeof(*cand))) ==
+	    NULL)
+		return 0;
+	for (p = pd_store_first(m->store); p != NULL; p = pd_store_next(p))
+		if (p->kad_server && p->naddrs > 0 &&
+		    !pd_peerid_equal(&p->id, pd_net_peer_id(m->net)))
+			cand[n++] = p;
+	qsort(cand, n, sizeof(*cand), mgr_seed_cmp);
+	for (size_t i = 0; i < n && started < max; i++) {
+		struct pd_multiaddr addrs[PD_KAD_RT_MAX_ADDRS];
+		size_t na = 0;
+
+		for (size_t j = 0; j < cand[i]->naddrs && na <
+		    PD_KAD_RT_MAX_ADDRS; j++)
+			if (pd_store_addr_get(cand[i], j, &addrs[na]) == 0)
+				na++;
+		if (pd_kad_dht_probe(m->dht, &cand[i]->id, addrs, na) == 0)
+			started++;
+	}
+	free(cand);
+	return started;
+}
+
+/*
+ * An empty routing table (every DHT peer gone) is re-seeded from the
+ * store, at most every seed_backoff (1 min doubling to 16 min while it
+ * stays empty; bootstrap peers are re-dialled by the bootstrap discovery).
+ */
+static void
+mgr_dht_reseed(struct pd_manager *m)
+{
+	int64_t now = pd_manager_now();
+	size_t n;
+
+	if (pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
+		m->seed_backoff_ms = 0;
+		return;
+	}
+	if (now < m->next_seed_ms)
+		return;
+	m->seed_backoff_ms = m->seed_backoff_ms == 0 ? 60000 :
+	    m->seed_backoff_ms >= 16 * 60000 ? 16 * 60000 :
+	    m->seed_backoff_ms * 2;
+	m->next_seed_ms = now + m->seed_backoff_ms;
+	if ((n = mgr_dht_seed(m)) > 0)
+		PD_LOG_INFO("DHT routing table empty: checking %zu remembered "
+		    "DHT peers", n);
+}
+
 static void
 mgr_refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -237,6 +355,7 @@ mgr_refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	mgr_dht_reseed(m);
 	n = pd_kad_dht_refresh(m->dht, (uint64_t)m->cfg.dht_refresh_ms);
 	PD_LOG_DEBUG("DHT refresh: %zu lookups", n);
 	mgr_arm_refresh(m);
@@ -282,18 +401,6 @@ mgr_identified(struct pd_conn *c, const struct pd_identify *id, void *arg)
 	mgr_changed(m);
 	if (m->dht != NULL) {
 		pd_kad_dht_identified(m->dht, c, id);
-		/* The first DHT peer: fill the table right away. */
-		if (!m->refreshed_once &&
-		    pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
-			m->refreshed_once = 1;
-			(void)pd_kad_dht_refresh(m->dht, 0);
-		}
-		if (m->advertise_pending &&
-		    pd_kad_rt_size(pd_kad_dht_rt(m->dht)) > 0) {
-			m->advertise_pending = 0;
-			for (size_t i = 0; i < m->nadvertised; i++)
-				mgr_provide(m, m->advertised[i]);
-		}
 		if ((p = pd_store_get(m->store, pd_conn_peer(c))) != NULL)
 			pd_store_set_kad_server(p, pd_identify_has_protocol(id,
 			    pd_kad_dht_protocol(m->dht)));
@@ -347,6 +454,20 @@ mgr_conn_up(struct pd_conn *c, void *arg)
 		if (mgr_is_protected_id(m, &p->id))
 			pd_store_set_conf_protected(p, true);
 	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		bool in = pd_conn_direction(c) == PD_CONN_INBOUND;
+		int have = pd_multiaddr_to_sockaddr(pd_conn_remote_addr(c), &ss,
+		    &sl) == 0;
+
+		if (pd_connmgr_conn_opened(m->cm, pd_conn_peer(c), in,
+		    have ? (struct sockaddr *)&ss : NULL,
+		    pd_time_mono_ms()) < 0 && in && have)
+			(void)pd_connmgr_accept_abandoned(m->cm,
+			    (struct sockaddr *)&ss);
+	}
+	mgr_maint_soon(m);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = PD_EVENT_PEER_CONNECTED;
 	ev.peer = pd_conn_peer(c);
@@ -369,6 +490,17 @@ mgr_conn_down(struct pd_conn *c, int err, const char *why, void *arg)
 		m->nin--;
 	else
 		m->nout--;
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		int have = pd_multiaddr_to_sockaddr(pd_conn_remote_addr(c), &ss,
+		    &sl) == 0;
+
+		(void)pd_connmgr_conn_closed(m->cm, pd_conn_peer(c),
+		    pd_conn_direction(c) == PD_CONN_INBOUND,
+		    have ? (struct sockaddr *)&ss : NULL, pd_time_mono_ms());
+	}
+	mgr_maint_soon(m);
 	if (mgr_other_conn(m, c))
 		return;
 	if ((p = pd_store_get(m->store, pd_conn_peer(c))) != NULL)
@@ -382,12 +514,98 @@ mgr_conn_down(struct pd_conn *c, int err, const char *why, void *arg)
 	mgr_changed(m);
 }
 
+/* Inbound admission (connmgr): per-IP and total caps, per-IP rate. */
+static int
+mgr_accept(const struct pd_multiaddr *remote, void *arg)
+{
+	struct pd_manager *m = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char why[160];
+	int64_t now = pd_time_mono_ms();
+
+	if (pd_multiaddr_to_sockaddr(remote, &ss, &sl) < 0)
+		return 0;
+	if (pd_connmgr_accept_check(m->cm, (struct sockaddr *)&ss, now, why,
+	    sizeof(why)) == 0)
+		return 0;
+	/* One line per PD_MANAGER_REFUSED_LOG_MS, however hard the flood. */
+	if (m->refused_log_at == 0 ||
+	    now - m->refused_log_at >= PD_MANAGER_REFUSED_LOG_MS) {
+		char addr[PD_MULTIADDR_MAX_TEXT + 1];
+
+		if (pd_multiaddr_format(remote, addr, sizeof(addr)) < 0)
+			snprintf(addr, sizeof(addr), "?");
+		PD_LOG_INFO("refused inbound connection from %s: %s (%llu "
+		    "more refused since the last such line)", addr, why,
+		    (unsigned long long)m->refused_unlogged);
+		m->refused_log_at = now;
+		m->refused_unlogged = 0;
+	} else {
+		m->refused_unlogged++;
+	}
+	return 1;
+}
+
+static void
+mgr_accept_failed(const struct pd_multiaddr *remote, void *arg)
+{
+	struct pd_manager *m = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (pd_multiaddr_to_sockaddr(remote, &ss, &sl) == 0)
+		(void)pd_connmgr_accept_abandoned(m->cm,
+		    (struct sockaddr *)&ss);
+}
+
+/* The connection-manager settings of a manager configuration. */
+static void
+mgr_cm_config(const struct pd_manager_config *cfg,
+    struct pd_connmgr_config *cc)
+{
+	pd_connmgr_config_defaults(cc);
+	cc->max_peers = cfg->max_peers;
+	cc->min_peers = cfg->min_peers <= cfg->max_peers ? cfg->min_peers :
+	    cfg->max_peers;
+	cc->low_water = 0;
+	if (cfg->grace_ms > 0)
+		cc->grace_ms = cfg->grace_ms;
+	if (cfg->retry_ms > 0)
+		cc->retry_base_ms = cfg->retry_ms;
+	if (cfg->max_per_ip > 0)
+		cc->max_per_ip = cfg->max_per_ip;
+	cc->max_inbound = cfg->max_inbound;
+	if (cfg->dial_max_inflight > 0)
+		cc->dial_max_inflight = cfg->dial_max_inflight;
+	if (cfg->dial_per_minute > 0)
+		cc->dial_per_minute = cfg->dial_per_minute;
+	if (cfg->inbound_rate_per_ip > 0)
+		cc->inbound_rate_per_ip = cfg->inbound_rate_per_ip;
+	cc->exempt_loopback = !cfg->rate_limit_loopback;
+}
+
+static int
+mgr_cm_apply(struct pd_manager *m)
+{
+	struct pd_connmgr_config cc;
+	char why[160];
+	int r;
+
+	mgr_cm_config(&m->cfg, &cc);
+	if ((r = pd_connmgr_set_config(m->cm, &cc, why, sizeof(why))) < 0)
+		PD_LOG_WARN("connection limits not applied: %s", why);
+	return r;
+}
+
 struct pd_manager *
 pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 {
 	struct pd_manager *m;
 	struct pd_net_config ncfg;
 	struct pd_net_cbs cbs = {
+		.on_accept = mgr_accept,
+		.on_accept_failed = mgr_accept_failed,
 		.on_conn_up = mgr_conn_up,
 		.on_conn_down = mgr_conn_down,
 	};
@@ -414,6 +632,9 @@ pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 	    m->store_file == NULL) ||
 	    (m->store = pd_store_new(cfg->store_max)) == NULL ||
 	    (m->events = pd_events_new()) == NULL ||
+	    (m->cm = pd_connmgr_new(((uint64_t)randombytes_random() << 32) |
+	    randombytes_random())) == NULL ||
+	    mgr_cm_apply(m) < 0 ||
 	    (m->net = pd_net_new(base, &cfg->key, &ncfg, &cbs, m)) == NULL ||
 	    (m->idsvc = pd_idsvc_new(m->net, m->agent, &icbs, m)) == NULL ||
 	    pd_ping_register(m->net) < 0) {
@@ -425,7 +646,11 @@ pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 			.protocol = cfg->dht_protocol,
 			.server = cfg->dht_server != 0,
 			.k = cfg->dht_k,
-			.exempt_private = true,
+			.exempt_private = cfg->dht_diversity != 2,
+			.diversity = cfg->dht_diversity != 0,
+			.rate = cfg->dht_rate,
+			.on_admit = mgr_dht_admitted,
+			.admit_arg = m,
 		};
 
 		if (cfg->dht_protocol != NULL && (m->dht_protocol =
@@ -465,8 +690,10 @@ mgr_expire_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	npeers = pd_store_expire_addrs(m->store, pd_manager_now(), &naddrs);
-	if (m->dht != NULL)
+	if (m->dht != NULL) {
 		(void)pd_kad_dht_expire(m->dht);
+		mgr_dht_reseed(m);
+	}
 	if (npeers > 0 || naddrs > 0)
 		PD_LOG_DEBUG("expired %zu addresses, dropped %zu peers", naddrs,
 		    npeers);
@@ -513,6 +740,60 @@ mgr_load_store(struct pd_manager *m)
 	m->saved_gen = pd_store_generation(m->store);
 }
 
+/* The connmgr protects a peer iff the store says it is protected. */
+static void
+mgr_sync_protect(struct pd_manager *m, const struct pd_peer *p)
+{
+	if (pd_store_is_protected(p))
+		(void)pd_connmgr_protect(m->cm, &p->id, "store",
+		    pd_time_mono_ms());
+	else
+		(void)pd_connmgr_unprotect(m->cm, &p->id, "store");
+}
+
+static int
+mgr_warm_cmp(const void *a, const void *b)
+{
+	const struct pd_peer *pa = *(const struct pd_peer *const *)a;
+	const struct pd_peer *pb = *(const struct pd_peer *const *)b;
+	int pra = pd_store_is_protected(pa), prb = pd_store_is_protected(pb);
+
+	if (pra != prb)
+		return prb - pra;		/* protected first */
+	return pa->last_connected < pb->last_connected ? 1 :
+	    pa->last_connected > pb->last_connected ? -1 : 0;
+}
+
+/*
+ * Warm restart: the peers the store says were connected when it was last
+ * saved, protected first, then most recently connected; at most max_peers.
+ * The maintenance timer dials them within the dial budget.
+ */
+static void
+mgr_warm_list(struct pd_manager *m)
+{
+	struct pd_peer *p, **v;
+	size_t n = 0;
+
+	if ((v = calloc(pd_store_count(m->store) + 1, sizeof(*v))) == NULL)
+		return;
+	for (p = pd_store_first(m->store); p != NULL; p = pd_store_next(p))
+		if (p->was_connected && p->naddrs > 0)
+			v[n++] = p;
+	qsort(v, n, sizeof(*v), mgr_warm_cmp);
+	if (n > m->cfg.max_peers)
+		n = m->cfg.max_peers;
+	if (n > 0 && (m->warm = calloc(n, sizeof(*m->warm))) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			m->warm[i] = v[i]->id;
+		m->nwarm = n;
+		m->warm_next = 0;
+		PD_LOG_INFO("warm restart: reconnecting to %zu peers connected "
+		    "when the last run stopped", n);
+	}
+	free(v);
+}
+
 static void
 mgr_apply_protected(struct pd_manager *m)
 {
@@ -525,11 +806,14 @@ mgr_apply_protected(struct pd_manager *m)
 			listed = pd_peerid_equal(&m->cfg.protected_ids[i],
 			    &p->id);
 		pd_store_set_conf_protected(p, listed);
+		mgr_sync_protect(m, p);
 	}
 	for (size_t i = 0; i < m->cfg.nprotected; i++)
 		if (pd_store_add(m->store, &m->cfg.protected_ids[i],
-		    pd_manager_now(), &p) >= 0)
+		    pd_manager_now(), &p) >= 0) {
 			pd_store_set_conf_protected(p, true);
+			mgr_sync_protect(m, p);
+		}
 }
 
 int
@@ -576,10 +860,22 @@ pd_manager_start(struct pd_manager *m, char *why, size_t whylen)
 	evtimer_add(m->expire_timer, &tv);
 	m->started_at = pd_manager_now();
 	m->started = 1;
+	if ((m->maint_timer = evtimer_new(m->base, mgr_maint_cb, m)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return PD_ERR_NOMEM;
+	}
+	mgr_warm_list(m);
+	mgr_maint_soon(m);
 	if (m->dht != NULL && m->cfg.dht_refresh_ms > 0 &&
 	    (m->refresh_timer = evtimer_new(m->base, mgr_refresh_cb,
 	    m)) != NULL)
 		mgr_arm_refresh(m);
+	if (m->dht != NULL && (r = (int)mgr_dht_seed(m)) > 0) {
+		PD_LOG_INFO("DHT: checking %d peers remembered from the last "
+		    "run", r);
+		m->seed_backoff_ms = 60000;
+		m->next_seed_ms = m->started_at + m->seed_backoff_ms;
+	}
 	for (size_t i = 0; i < m->ndiscoveries; i++) {
 		struct mgr_discovery *d = &m->discoveries[i];
 
@@ -593,6 +889,18 @@ pd_manager_start(struct pd_manager *m, char *why, size_t whylen)
 }
 
 static void mgr_connect_free(struct mgr_connect *cr);
+
+static void
+pd_manager_stop_timers(struct pd_manager *m)
+{
+	if (m->maint_timer != NULL) {
+		event_free(m->maint_timer);
+		m->maint_timer = NULL;
+	}
+	free(m->warm);
+	m->warm = NULL;
+	m->nwarm = m->warm_next = 0;
+}
 
 void
 pd_manager_stop(struct pd_manager *m)
@@ -608,6 +916,7 @@ pd_manager_stop(struct pd_manager *m)
 		}
 	while (!LIST_EMPTY(&m->connects))
 		mgr_connect_free(LIST_FIRST(&m->connects));
+	pd_manager_stop_timers(m);
 	if (m->store_file != NULL && pd_manager_save(m, why, sizeof(why)) < 0)
 		PD_LOG_WARN("store save at shutdown failed: %s", why);
 	evtimer_del(m->save_timer);
@@ -642,11 +951,43 @@ pd_manager_free(struct pd_manager *m)
 		event_free(m->expire_timer);
 	pd_store_free(m->store);
 	pd_events_free(m->events);
+	pd_connmgr_free(m->cm);
 	pd_privkey_clear(&m->cfg.key);
 	sodium_memzero(m->cfg.psk, sizeof(m->cfg.psk));
 	free(m->agent);
 	free(m->store_file);
 	free(m);
+}
+
+struct pd_connmgr *
+pd_manager_connmgr(const struct pd_manager *m)
+{
+	return m->cm;
+}
+
+void
+pd_manager_set_conn_policy(struct pd_manager *m,
+    const struct pd_manager_config *cfg)
+{
+	m->cfg.max_peers = cfg->max_peers;
+	m->cfg.min_peers = cfg->min_peers;
+	m->cfg.grace_ms = cfg->grace_ms;
+	m->cfg.retry_ms = cfg->retry_ms;
+	m->cfg.max_per_ip = cfg->max_per_ip;
+	m->cfg.max_inbound = cfg->max_inbound;
+	m->cfg.dial_max_inflight = cfg->dial_max_inflight;
+	m->cfg.dial_per_minute = cfg->dial_per_minute;
+	m->cfg.inbound_rate_per_ip = cfg->inbound_rate_per_ip;
+	m->cfg.rate_limit_loopback = cfg->rate_limit_loopback;
+	(void)mgr_cm_apply(m);
+	mgr_maint_soon(m);
+}
+
+int
+pd_manager_tag(struct pd_manager *m, const struct pd_peerid *id,
+    const char *name, int weight)
+{
+	return pd_connmgr_tag(m->cm, id, name, weight, pd_time_mono_ms());
 }
 
 struct pd_store *
@@ -705,7 +1046,7 @@ pd_manager_conn_count(const struct pd_manager *m, size_t *ret_in,
 size_t
 pd_manager_dialing(const struct pd_manager *m)
 {
-	return m->nconnects;
+	return m->nconnects - pd_manager_queued(m);
 }
 
 int
@@ -744,6 +1085,8 @@ pd_manager_add_peer(struct pd_manager *m, const struct pd_peerid *id,
 static void
 mgr_connect_free(struct mgr_connect *cr)
 {
+	if (cr->slot)
+		pd_connmgr_dial_done(cr->m->cm, &cr->id);
 	LIST_REMOVE(cr, entry);
 	cr->m->nconnects--;
 	if (cr->dial != NULL)
@@ -767,8 +1110,23 @@ mgr_connect_finish(struct mgr_connect *cr, int result,
 		copy = *id;
 	snprintf(whycopy, sizeof(whycopy), "%s", why != NULL ? why : "");
 	cr->dial = NULL;
+	if (cr->slot) {
+		struct pd_manager *m = cr->m;
+		int64_t mono = pd_time_mono_ms(), next = 0;
+		unsigned fails = 0;
+		struct pd_peer *p;
+
+		cr->slot = 0;
+		(void)pd_connmgr_dial_result(m->cm, &cr->id, result == 0, mono);
+		if ((p = pd_store_get(m->store, &cr->id)) != NULL &&
+		    pd_connmgr_backoff(m->cm, &cr->id, &fails, &next) == 0)
+			pd_store_set_dial_state(p, fails, next > mono ?
+			    pd_manager_now() + (next - mono) : 0,
+			    result == 0 ? NULL : whycopy);
+	}
 	mgr_connect_free(cr);
-	cb(result, id != NULL ? &copy : NULL, whycopy, arg);
+	if (cb != NULL)
+		cb(result, id != NULL ? &copy : NULL, whycopy, arg);
 }
 
 static void mgr_connect_next(struct mgr_connect *cr);
@@ -827,13 +1185,40 @@ mgr_connect_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (cr->result == 0)
 		mgr_connect_finish(cr, 0, &cr->id, "");
-	else
+	else if (!cr->queued)
 		mgr_connect_next(cr);
 }
 
-int
-pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
-    const struct pd_multiaddr *addr, pd_manager_connect_cb cb, void *arg)
+/*
+ * Take a dial-budget slot for cr: 0 (go), or 1 (queued: the budget is
+ * spent; the maintenance timer starts it later), or <0 (refused: peer in
+ * back-off, for automatic dials only).
+ */
+static int
+mgr_connect_budget(struct mgr_connect *cr)
+{
+	struct pd_manager *m = cr->m;
+	int r;
+
+	if (!cr->has_id)
+		return 0;	/* a bare address: nothing to account it to */
+	r = pd_connmgr_dial_request(m->cm, &cr->id, pd_time_mono_ms(),
+	    !cr->automatic);
+	if (r == 0) {
+		cr->slot = 1;
+		return 0;
+	}
+	if (r == -EAGAIN || r == PD_ERR_AGAIN)
+		return 1;
+	if (r == PD_ERR_EXISTS && !cr->automatic)
+		return 0;	/* asked for: dial alongside the other one */
+	return r;
+}
+
+static int
+mgr_connect_start(struct pd_manager *m, const struct pd_peerid *id,
+    const struct pd_multiaddr *addr, pd_manager_connect_cb cb, void *arg,
+    int automatic)
 {
 	struct mgr_connect *cr;
 	struct pd_peer *p = NULL;
@@ -850,6 +1235,7 @@ pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
 	cr->m = m;
 	cr->cb = cb;
 	cr->arg = arg;
+	cr->automatic = automatic;
 	if (id != NULL) {
 		cr->id = *id;
 		cr->has_id = 1;
@@ -863,9 +1249,8 @@ pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
 	}
 	if (cr->has_id)
 		already = pd_net_conn_find(m->net, &cr->id) != NULL;
-	if (!already && pd_manager_conn_count(m, NULL, NULL) >=
-	    m->cfg.max_peers && !(cr->has_id &&
-	    mgr_is_protected_id(m, &cr->id))) {
+	if (!already && (cr->has_id ? pd_connmgr_over_cap(m->cm, &cr->id) :
+	    pd_connmgr_over_cap(m->cm, NULL))) {
 		free(cr);
 		return PD_ERR_PEER_LIMIT;
 	}
@@ -887,12 +1272,188 @@ pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
 		free(cr);
 		return PD_ERR_NOMEM;
 	}
+	if (!already) {
+		int b = mgr_connect_budget(cr);
+
+		if (b < 0) {
+			event_free(cr->done_ev);
+			free(cr);
+			return b;
+		}
+		cr->queued = b == 1;
+	}
 	LIST_INSERT_HEAD(&m->connects, cr, entry);
 	m->nconnects++;
 	cr->result = already ? 0 : PD_ERR_DIAL_FAILED;
+	if (cr->queued) {
+		m->stats.dials_queued++;
+		return 0;	/* the maintenance timer starts it */
+	}
 	/* Start from the loop: the callback never runs inside this call. */
 	event_active(cr->done_ev, EV_TIMEOUT, 0);
 	return 0;
+}
+
+int
+pd_manager_connect(struct pd_manager *m, const struct pd_peerid *id,
+    const struct pd_multiaddr *addr, pd_manager_connect_cb cb, void *arg)
+{
+	return mgr_connect_start(m, id, addr, cb, arg, 0);
+}
+
+size_t
+pd_manager_queued(const struct pd_manager *m)
+{
+	const struct mgr_connect *cr;
+	size_t n = 0;
+
+	LIST_FOREACH(cr, &m->connects, entry)
+		n += cr->queued != 0;
+	return n;
+}
+
+/*
+ * Below min_peers: offer the connmgr the known, unconnected peers with an
+ * address and dial those it picks (best first, within the budget, not
+ * in back-off).
+ */
+static void
+mgr_dial_up(struct pd_manager *m, int64_t mono)
+{
+	struct pd_connmgr_candidate *cands;
+	struct pd_peerid ids[PD_MANAGER_DIAL_UP_MAX];
+	struct pd_peer *p;
+	size_t n = 0, cap = pd_store_count(m->store);
+	int k;
+
+	if (cap > PD_CONNMGR_MAX_CANDIDATES)
+		cap = PD_CONNMGR_MAX_CANDIDATES;
+	if (cap == 0 || (cands = calloc(cap, sizeof(*cands))) == NULL)
+		return;
+	for (p = pd_store_first(m->store); p != NULL && n < cap;
+	    p = pd_store_next(p)) {
+		if (p->connected || p->naddrs == 0)
+			continue;
+		cands[n].id = p->id;
+		cands[n].last_success_ms = p->was_connected ||
+		    p->last_connected != 0 ? p->last_connected : 0;
+		cands[n].protected = pd_store_is_protected(p);
+		cands[n].bootstrap = (p->sources & PD_SOURCE_BOOTSTRAP) != 0;
+		n++;
+	}
+	k = pd_connmgr_want(m->cm, mono, cands, n, ids, PD_MANAGER_DIAL_UP_MAX);
+	free(cands);
+	for (int i = 0; i < k; i++)
+		(void)mgr_connect_start(m, &ids[i], NULL, mgr_autodial_cb, NULL,
+		    1);
+}
+
+static void
+mgr_autodial_cb(int result, const struct pd_peerid *id, const char *why,
+    void *arg)
+{
+	char peer[PD_PEERID_TEXT_MAX] = "?";
+
+	(void)arg;
+	if (id != NULL)
+		pd_peerid_format(id, peer, sizeof(peer));
+	if (result < 0)
+		PD_LOG_DEBUG("automatic dial of %s failed: %s", peer, why);
+}
+
+/*
+ * Maintenance, every PD_MANAGER_MAINT_MS and soon after a connection
+ * opens or closes: start queued connects within the dial budget, trim
+ * above max_peers, reconnect the peers of the last run (warm restart),
+ * and dial known peers while below min_peers.
+ */
+static void
+mgr_maint(struct pd_manager *m)
+{
+	int64_t mono = pd_time_mono_ms();
+	struct mgr_connect *cr;
+	struct pd_peerid ids[PD_MANAGER_TRIM_MAX];
+	int n;
+
+	LIST_FOREACH(cr, &m->connects, entry) {
+		if (!cr->queued)
+			continue;
+		if (pd_net_conn_find(m->net, &cr->id) != NULL) {
+			cr->queued = 0;
+			cr->result = 0;
+			event_active(cr->done_ev, EV_TIMEOUT, 0);
+			continue;
+		}
+		if (pd_connmgr_dial_request(m->cm, &cr->id, mono, true) != 0)
+			break;
+		cr->slot = 1;
+		cr->queued = 0;
+		event_active(cr->done_ev, EV_TIMEOUT, 0);
+	}
+	if ((n = pd_connmgr_trim(m->cm, mono, ids, PD_MANAGER_TRIM_MAX)) > 0) {
+		m->stats.trims++;
+		for (int i = 0; i < n; i++) {
+			char peer[PD_PEERID_TEXT_MAX];
+			struct pd_connmgr_score sc;
+
+			pd_peerid_format(&ids[i], peer, sizeof(peer));
+			(void)pd_connmgr_score(m->cm, &ids[i], &sc);
+			PD_LOG_INFO("trimming %s: over peers.max_peers "
+			    "(score %d)", peer, sc.total);
+			m->stats.peers_trimmed++;
+			(void)pd_manager_disconnect(m, &ids[i]);
+		}
+	}
+	/* Warm restart: the peers connected when the last run stopped. */
+	while (m->warm_next < m->nwarm) {
+		const struct pd_peerid *id = &m->warm[m->warm_next];
+		struct pd_connmgr_budget b;
+
+		pd_connmgr_budget(m->cm, mono, &b);
+		if (b.dialing >= b.max_inflight || b.tokens == 0)
+			break;
+		m->warm_next++;
+		if (pd_net_conn_find(m->net, id) == NULL)
+			(void)mgr_connect_start(m, id, NULL, mgr_autodial_cb,
+			    NULL, 1);
+	}
+	if (m->warm_next >= m->nwarm && m->warm != NULL) {
+		free(m->warm);
+		m->warm = NULL;
+		m->nwarm = m->warm_next = 0;
+	}
+	if (pd_connmgr_count(m->cm) < m->cfg.min_peers)
+		mgr_dial_up(m, mono);
+}
+
+static void
+mgr_maint_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_manager *m = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	mgr_maint(m);
+	mgr_tv(&tv, PD_MANAGER_MAINT_MS);
+	evtimer_add(m->maint_timer, &tv);
+}
+
+/* Run the maintenance from the loop, soon (coalesces bursts). */
+static void
+mgr_maint_soon(struct pd_manager *m)
+{
+	struct timeval tv = { 0, 50 * 1000 }, when, now, soon;
+
+	if (m->maint_timer == NULL || !m->started)
+		return;
+	if (evtimer_pending(m->maint_timer, &when) &&
+	    event_base_gettimeofday_cached(m->base, &now) == 0) {
+		evutil_timeradd(&now, &tv, &soon);
+		if (evutil_timercmp(&when, &soon, <=))
+			return;	/* already due soon: a burst runs it once */
+	}
+	evtimer_add(m->maint_timer, &tv);
 }
 
 int
@@ -922,6 +1483,7 @@ pd_manager_protect(struct pd_manager *m, const struct pd_peerid *id,
 		return r;
 	if ((r = pd_store_protect(p, tag)) == 0)
 		mgr_changed(m);
+	mgr_sync_protect(m, p);
 	return r;
 }
 
@@ -936,6 +1498,7 @@ pd_manager_unprotect(struct pd_manager *m, const struct pd_peerid *id,
 		return PD_ERR_PEER_NOT_FOUND;
 	if ((r = pd_store_unprotect(p, tag)) == 0)
 		mgr_changed(m);
+	mgr_sync_protect(m, p);
 	return r;
 }
 
@@ -982,6 +1545,8 @@ pd_manager_set_limits(struct pd_manager *m, unsigned max_peers,
 	m->cfg.max_peers = max_peers;
 	m->cfg.min_peers = min_peers;
 	m->cfg.store_max = store_max;
+	(void)mgr_cm_apply(m);
+	mgr_maint_soon(m);
 	if (pd_store_set_max(m->store, store_max) > 0)
 		mgr_changed(m);
 }

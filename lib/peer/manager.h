@@ -31,6 +31,11 @@ struct pd_net;
 #define PD_MANAGER_SAVE_MAX_DELAY_MS 30000	/* longest a change waits */
 #define PD_MANAGER_EXPIRE_INTERVAL_MS 60000	/* address expiry sweep */
 #define PD_MANAGER_MAX_CONNECTS 1024		/* connect requests in flight */
+#define PD_MANAGER_DHT_SEEDS 64			/* remembered DHT peers checked */
+#define PD_MANAGER_MAINT_MS 1000		/* trim / dial-up period */
+#define PD_MANAGER_TRIM_MAX 256			/* peers closed per trim */
+#define PD_MANAGER_DIAL_UP_MAX 64		/* dials started per pass */
+#define PD_MANAGER_REFUSED_LOG_MS 10000		/* one refusal line per */
 
 struct pd_manager_config {
 	struct pd_privkey key;			/* identity (copied) */
@@ -54,6 +59,16 @@ struct pd_manager_config {
 	const char *dht_protocol;		/* NULL: /ipfs/kad/1.0.0 */
 	unsigned dht_k;				/* bucket size */
 	int64_t dht_refresh_ms;			/* 0: no periodic refresh */
+	int64_t grace_ms;			/* no trim before; 0: 20 s */
+	int64_t retry_ms;			/* dial back-off base; 0: 60 s */
+	unsigned max_per_ip;			/* inbound per IP; 0: 8 */
+	unsigned max_inbound;			/* inbound total; 0: max_peers */
+	unsigned dial_max_inflight;		/* 0: connmgr default */
+	unsigned dial_per_minute;		/* 0: connmgr default */
+	unsigned inbound_rate_per_ip;		/* new per IP per min; 0: default */
+	int rate_limit_loopback;		/* 1: loopback rate-limited too */
+	int dht_diversity;			/* 0 off, 1 public addrs, 2 all */
+	unsigned dht_rate;			/* requests/s per peer, 0 off */
 };
 
 /* Counters for the metrics method. */
@@ -63,6 +78,8 @@ struct pd_manager_stats {
 	uint64_t identify_ok, identify_failed;
 	uint64_t store_saves, store_save_failures;
 	uint64_t peers_discovered;
+	uint64_t trims, peers_trimmed;		/* connection trims */
+	uint64_t dials_queued;			/* connects that waited */
 };
 
 /*
@@ -97,6 +114,19 @@ size_t pd_manager_conn_count(const struct pd_manager *m, size_t *ret_in,
     size_t *ret_out);
 /* Connect requests in flight (dials). */
 size_t pd_manager_dialing(const struct pd_manager *m);
+/* Connect requests waiting for the dial budget. */
+size_t pd_manager_queued(const struct pd_manager *m);
+/* The connection manager (scores, back-off, budget, inbound limits). */
+struct pd_connmgr *pd_manager_connmgr(const struct pd_manager *m);
+/*
+ * Apply the connection-policy fields of cfg (watermarks, grace, back-off,
+ * per-IP and inbound caps, dial budget) live, on reload.
+ */
+void pd_manager_set_conn_policy(struct pd_manager *m,
+    const struct pd_manager_config *cfg);
+/* Tag a peer with a score weight (bootstrap, app tags); 0 or PD_ERR_*. */
+int pd_manager_tag(struct pd_manager *m, const struct pd_peerid *id,
+    const char *name, int weight);
 
 /*
  * Learn a peer: record it (and addrs, ttl_ms 0 = permanent) with source

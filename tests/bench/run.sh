@@ -142,6 +142,13 @@ enabled = no
 enabled = no
 [bootstrap]
 enabled = no
+[peers]
+# A benchmark from one loopback address: lift the per-IP and total caps.
+max_peers = 10000
+min_peers = 0
+max_per_ip = 1000
+max_inbound = 4096
+inbound_rate_per_ip = 0
 CONF
 	timeout -k 2 "$BUDGET" "$PEERDISCD" -c "$TMP/pd.conf" \
 	    2>"$TMP/pd.log" </dev/null &

@@ -48,7 +48,7 @@ expect_match "$out" "^peer ID: *$A_ID\$" "status: peer ID"
 expect_match "$out" "^agent: *peerdisc/$VERSION\$" "status: agent"
 expect_match "$out" "^version: *$VERSION\$" "status: version"
 expect_match "$out" "^listen: *$A_LISTEN\$" "status: listen address"
-expect_match "$out" "^connections: *0 (0 inbound, 0 outbound), 0 dialing; min 5, max 50\$" \
+expect_match "$out" "^connections: *0 (0 inbound, 0 outbound), 0 dialing; min 0, max 50\$" \
     "status: connections"
 expect_match "$out" "^peers known: *0\$" "status: peers known"
 
@@ -59,7 +59,7 @@ for f in '"node.info":{"peer_id":"'"$A_ID"'"' '"agent":"peerdisc/'"$VERSION"'"' 
     '"announce_addrs":\["'"$A_LISTEN"'"\]' '"uptime_s":[0-9]' '"connections":0' \
     '"peers_known":0' '"dht":{"mode":' '"protocol":' '"routing_table_size":0' \
     '"mdns":{"enabled":false' '"bootstrap":{"configured":0,"connected":0' \
-    '"conn.stats":{"count":0,"inbound":0,"outbound":0,"max_peers":50,"min_peers":5,"dialing":0}'; do
+    '"conn.stats":{"count":0,"inbound":0,"outbound":0,"max_peers":50,"min_peers":0,"dialing":0,"queued":0,"budget":{"in_flight":0,"max_in_flight":8,"tokens":60,"per_minute":60,"next_token_ms":0}}'; do
 	expect_match "$out" "$f" "status --json: $f"
 done
 
@@ -67,7 +67,7 @@ out=$(rpc "$SA" node.info)
 expect_match "$out" '^{"jsonrpc":"2.0","id":1,"result":{"peer_id":"'"$A_ID"'","agent":"peerdisc/'"$VERSION"'","version":"'"$VERSION"'","listen_addrs":\["'"$A_LISTEN"'"\],"announce_addrs":\["'"$A_LISTEN"'"\],"uptime_s":[0-9]*,"connections":0,"peers_known":0,"dht":{"mode":[^,]*,"protocol":[^,]*,"routing_table_size":0,.*},"mdns":{"enabled":false,.*},"bootstrap":{"configured":0,"connected":0,.*}}}$' \
     "raw node.info"
 out=$(rpc "$SA" conn.stats)
-expect_match "$out" '^{"jsonrpc":"2.0","id":1,"result":{"count":0,"inbound":0,"outbound":0,"max_peers":50,"min_peers":5,"dialing":0}}$' \
+expect_match "$out" '^{"jsonrpc":"2.0","id":1,"result":{"count":0,"inbound":0,"outbound":0,"max_peers":50,"min_peers":0,"dialing":0,"queued":0,"budget":{"in_flight":0,"max_in_flight":8,"tokens":60,"per_minute":60,"next_token_ms":0}}}$' \
     "raw conn.stats"
 ok "node.info and conn.stats (status, status --json, raw)"
 
@@ -221,12 +221,12 @@ expect_grep "$TMP/ctl.out" '^applied: *(none)$' "reload without changes"
 out=$(rpc "$SA" config.reload)
 expect_match "$out" '^{"jsonrpc":"2.0","id":1,"result":{"applied":\[\],"needs_restart":\[\]}}$' "raw config.reload"
 cp "$TMP/a.conf" "$TMP/a.conf.orig"
-printf 'max_peers = 1\nmin_peers = 1\n' >>"$TMP/a.conf"
+printf 'max_peers = 1\n' >>"$TMP/a.conf"
 ctl_expect 0 "$SA" reload
-expect_grep "$TMP/ctl.out" '^applied: *peers.max_peers, peers.min_peers$' "reload of the limits"
+expect_grep "$TMP/ctl.out" '^applied: *peers.max_peers$' "reload of the limits"
 expect_grep "$TMP/ctl.out" '^needs restart: *(none)$' "reload of the limits"
 out=$(rpc "$SA" conn.stats)
-expect_match "$out" '"max_peers":1,"min_peers":1,' "conn.stats after reload"
+expect_match "$out" '"max_peers":1,"min_peers":0,' "conn.stats after reload"
 ctl_expect 0 "$SA" connect "$B_ID"
 ctl_expect 3 "$SA" connect /ip4/127.0.0.1/tcp/1
 expect_grep "$TMP/ctl.err" 'PEER_LIMIT_REACHED' "connect over max_peers"
@@ -262,7 +262,7 @@ expect_grep "$TMP/ctl.err" 'PEER_NOT_FOUND' "peer: unknown peer"
 out=$(rpc "$SA" peers.get '{"peer":"'"$P3"'"}')
 expect_match "$out" '^{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"PEER_NOT_FOUND","data":{"reason":"' "raw unknown peer"
 ctl_expect 4 "$SA" call peers.get '{"peer":"'"$P3"'"}'
-for m in discovery.local dht.get_value nonexistent.method; do
+for m in discovery.local discovery.bootstrap nonexistent.method; do
 	ctl_expect 5 "$SA" call "$m" '{"namespace":"x"}'
 	expect_grep "$TMP/ctl.err" 'Method not found' "call $m"
 	out=$(rpc "$SA" "$m")

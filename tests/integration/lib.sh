@@ -226,6 +226,8 @@ enabled = no
 enabled = no
 [peers]
 save_interval = 10s
+# The tests drive every connection: no dialing up to min_peers.
+min_peers = 0
 CONF
 }
 

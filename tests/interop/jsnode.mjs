@@ -25,6 +25,10 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 
 const USAGE = `usage: node jsnode.mjs [options]
   --listen MA          listen address, repeatable (default /ip4/127.0.0.1/tcp/0)
@@ -51,6 +55,15 @@ const USAGE = `usage: node jsnode.mjs [options]
   --find-peer ID       after the dials, peerRouting.findPeer(ID) over the
                        network (useCache: false); needs --kad
   --find-timeout S     timeout of --find-peer (default 30)
+  --provide NS         after the dials, contentRouting.provide() the
+                       namespace key CIDv1(raw, sha256(NS)), as libp2p's
+                       routing discovery does; needs --kad
+  --find-providers NS  after the dials (and --provide), collect the providers
+                       of that key (contentRouting.findProviders, at most
+                       --count, --find-timeout); needs --kad
+  --put-pk             dht.put("/pk/" + our peer ID's multihash, our public
+                       key protobuf); needs --kad
+  --get-value KEY      dht.get(KEY), KEY in hex; reports the value in hex
   --psk FILE           private network: pnet with this swarm key file
   --mdns               enable mDNS discovery
   --mdns-interval MS   mDNS query interval (default 10000)
@@ -142,6 +155,10 @@ function parseArgs (argv) {
       case '--kad-mapper': opts.kadMapper = val(); break
       case '--find-peer': opts.findPeer = val(); break
       case '--find-timeout': opts.findTimeout = number(a, val(), 0); break
+      case '--provide': opts.provide = val(); break
+      case '--find-providers': opts.findProviders = val(); break
+      case '--put-pk': opts.putPk = true; break
+      case '--get-value': opts.getValue = val(); break
       case '--psk': opts.psk = val(); break
       case '--mdns': opts.mdns = true; break
       case '--mdns-interval': opts.mdnsInterval = Math.floor(number(a, val(), 1)); break
@@ -154,6 +171,8 @@ function parseArgs (argv) {
   }
   if (opts.listen.length === 0) opts.listen.push('/ip4/127.0.0.1/tcp/0')
   if (opts.findPeer != null && !opts.kad) fatal('--find-peer needs --kad')
+  if ((opts.provide != null || opts.findProviders != null || opts.putPk || opts.getValue != null) && !opts.kad) fatal('--provide, --find-providers, --put-pk and --get-value need --kad')
+  if (opts.getValue != null && !/^([0-9a-fA-F]{2})+$/.test(opts.getValue)) fatal('--get-value takes hex')
   if (!['passthrough', 'private', 'public'].includes(opts.kadMapper)) fatal('--kad-mapper is passthrough, private or public')
   if (!['Ed25519', 'secp256k1', 'ECDSA', 'RSA'].includes(opts.keyType)) fatal('--key-type is Ed25519, secp256k1, ECDSA or RSA')
   return opts
@@ -529,6 +548,58 @@ async function main () {
       emit('find_peer', { target: opts.findPeer, found: true, peer: str(found.id), addrs: addrs(found.multiaddrs), elapsed_ms: Math.round(performance.now() - start) })
     } catch (err) {
       emit('find_peer', { target: opts.findPeer, found: false, message: errMessage(err), elapsed_ms: Math.round(performance.now() - start) })
+    }
+  }
+
+  const nsCid = async (ns) => CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(ns)))
+  const since = (start) => Math.round(performance.now() - start)
+  if (opts.provide != null && stopping == null) {
+    const start = performance.now()
+    try {
+      await node.contentRouting.provide(await nsCid(opts.provide), { signal: AbortSignal.timeout(opts.findTimeout * 1000) })
+      emit('provided', { ns: opts.provide, ok: true, elapsed_ms: since(start) })
+    } catch (err) {
+      emit('provided', { ns: opts.provide, ok: false, message: errMessage(err), elapsed_ms: since(start) })
+    }
+  }
+  if (opts.findProviders != null && stopping == null) {
+    const start = performance.now()
+    const providers = []
+    try {
+      for await (const p of node.contentRouting.findProviders(await nsCid(opts.findProviders), { signal: AbortSignal.timeout(opts.findTimeout * 1000) })) {
+        providers.push({ peer: str(p.id), addrs: addrs(p.multiaddrs) })
+        if (providers.length >= opts.count) break
+      }
+      emit('find_providers', { ns: opts.findProviders, ok: true, providers, elapsed_ms: since(start) })
+    } catch (err) {
+      emit('find_providers', { ns: opts.findProviders, ok: false, providers, message: errMessage(err), elapsed_ms: since(start) })
+    }
+  }
+  if (opts.putPk && stopping == null) {
+    const start = performance.now()
+    const key = new Uint8Array([...new TextEncoder().encode('/pk/'), ...node.peerId.toMultihash().bytes])
+    const value = publicKeyToProtobuf(privateKey.publicKey)
+    const stored = []
+    try {
+      for await (const ev of node.services.dht.put(key, value, { signal: AbortSignal.timeout(opts.findTimeout * 1000) })) {
+        if (ev.name === 'PEER_RESPONSE' && ev.messageName === 'PUT_VALUE') stored.push(str(ev.from))
+      }
+      emit('put', { key: Buffer.from(key).toString('hex'), value: Buffer.from(value).toString('hex'), ok: true, stored, elapsed_ms: since(start) })
+    } catch (err) {
+      emit('put', { key: Buffer.from(key).toString('hex'), ok: false, stored, message: errMessage(err), elapsed_ms: since(start) })
+    }
+  }
+  if (opts.getValue != null && stopping == null) {
+    const start = performance.now()
+    try {
+      let value = null
+      let from = null
+      for await (const ev of node.services.dht.get(Buffer.from(opts.getValue, 'hex'), { signal: AbortSignal.timeout(opts.findTimeout * 1000) })) {
+        if (ev.name === 'VALUE') { value = ev.value; from = str(ev.from); break }
+      }
+      emit('get_value', { key: opts.getValue, found: value != null, value: value != null ? Buffer.from(value).toString('hex') : null, from, elapsed_ms: since(start) })
+    } catch (err) {
+      emit('get_value', { key: opts.getValue, found: false, message: errMessage(err), elapsed_ms: since(start) })
     }
   }
 

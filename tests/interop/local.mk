@@ -15,7 +15,9 @@ interop_tests = \
 	tests/interop/013-pnet.sh \
 	tests/interop/014-pd-pd.sh \
 	tests/interop/015-streams.sh \
-	tests/interop/016-dht.sh
+	tests/interop/016-dht.sh \
+	tests/interop/017-providers.sh \
+	tests/interop/018-records.sh
 TESTS += $(interop_tests)
 EXTRA_DIST += tests/interop/package.json tests/interop/package-lock.json \
 	tests/interop/.npmrc tests/interop/shim.mjs tests/interop/jsnode.mjs \

@@ -131,10 +131,14 @@ START_TEST(test_table_keys)
 		"node.announce", "node.private_network", "peers.max_peers",
 		"peers.min_peers", "peers.grace_period",
 		"peers.connection_timeout", "peers.retry_interval",
-		"peers.max_per_ip", "peers.protected", "peers.store_file",
+		"peers.max_per_ip", "peers.max_inbound",
+		"peers.inbound_rate_per_ip", "peers.rate_limit_loopback",
+		"peers.dial_max_inflight", "peers.dial_per_minute",
+		"peers.protected", "peers.store_file",
 		"peers.store_max", "peers.save_interval", "dht.enabled",
 		"dht.mode", "dht.protocol", "dht.bucket_size",
-		"dht.refresh_interval", "dht.advertise", "mdns.enabled",
+		"dht.refresh_interval", "dht.advertise",
+		"dht.diversity_filter", "dht.peer_request_rate", "mdns.enabled",
 		"mdns.interfaces", "mdns.interval", "mdns.service",
 		"bootstrap.enabled", "bootstrap.peers", "control.socket",
 		"control.socket_mode", "control.admin_group", "log.level",
@@ -144,7 +148,10 @@ START_TEST(test_table_keys)
 	static const char *const live[] = {
 		"peers.max_peers", "peers.min_peers", "peers.grace_period",
 		"peers.connection_timeout", "peers.retry_interval",
-		"peers.max_per_ip", "peers.protected", "peers.store_max",
+		"peers.max_per_ip", "peers.max_inbound",
+		"peers.inbound_rate_per_ip", "peers.rate_limit_loopback",
+		"peers.dial_max_inflight", "peers.dial_per_minute",
+		"peers.protected", "peers.store_max",
 		"dht.enabled", "dht.advertise", "mdns.enabled",
 		"bootstrap.enabled", "bootstrap.peers", "log.level",
 	};
@@ -242,6 +249,11 @@ static const char cfg_full[] =
     "connection_timeout = 1m30s\n"
     "retry_interval = 1h\n"
     "max_per_ip = 1\n"
+    "max_inbound = 7\n"
+    "inbound_rate_per_ip = 0\n"
+    "rate_limit_loopback = yes\n"
+    "dial_max_inflight = 3\n"
+    "dial_per_minute = 9\n"
     "protected = " PEER_A "\n"
     "  " PEER_B "\n"
     "store_file = /srv/pd/store.json\n"
@@ -254,6 +266,8 @@ static const char cfg_full[] =
     "bucket_size = 64\n"
     "refresh_interval = 24h\n"
     "advertise = ns1 my-app/v1\n"
+    "diversity_filter = off\n"
+    "peer_request_rate = 0\n"
     "[mdns]\n"
     "enabled = off\n"
     "interfaces = eth0 wlan0\n"
@@ -289,6 +303,11 @@ START_TEST(test_full)
 	ck_assert_uint_eq(cfg.peers_connection_timeout, 90000);
 	ck_assert_uint_eq(cfg.peers_retry_interval, 3600000);
 	ck_assert_uint_eq(cfg.peers_max_per_ip, 1);
+	ck_assert_uint_eq(cfg.peers_max_inbound, 7);
+	ck_assert_uint_eq(cfg.peers_inbound_rate_per_ip, 0);
+	ck_assert(cfg.peers_rate_limit_loopback);
+	ck_assert_uint_eq(cfg.peers_dial_max_inflight, 3);
+	ck_assert_uint_eq(cfg.peers_dial_per_minute, 9);
 	ck_assert_uint_eq(cfg.peers_protected.n, 2);
 	ck_assert_str_eq(cfg.peers_protected.items[0], PEER_A);
 	ck_assert_str_eq(cfg.peers_protected.items[1], PEER_B);
@@ -302,6 +321,8 @@ START_TEST(test_full)
 	ck_assert_uint_eq(cfg.dht_refresh_interval, 86400000);
 	ck_assert_uint_eq(cfg.dht_advertise.n, 2);
 	ck_assert_str_eq(cfg.dht_advertise.items[1], "my-app/v1");
+	ck_assert_int_eq(cfg.dht_diversity, PD_CONFIG_DIVERSITY_OFF);
+	ck_assert_uint_eq(cfg.dht_peer_request_rate, 0);
 	ck_assert(!cfg.mdns_enabled);
 	ck_assert_uint_eq(cfg.mdns_interfaces.n, 2);
 	ck_assert_str_eq(cfg.mdns_interfaces.items[0], "eth0");
@@ -354,6 +375,11 @@ START_TEST(test_print)
 	    "connection_timeout = 30s\n"
 	    "retry_interval = 1m\n"
 	    "max_per_ip = 8\n"
+	    "max_inbound = 0\n"
+	    "inbound_rate_per_ip = 30\n"
+	    "rate_limit_loopback = no\n"
+	    "dial_max_inflight = 8\n"
+	    "dial_per_minute = 60\n"
 	    "protected =\n"
 	    "store_file = /home/u/.state/peerdisc/peers.json\n"
 	    "store_max = 10000\n"
@@ -365,6 +391,8 @@ START_TEST(test_print)
 	    "bucket_size = 20\n"
 	    "refresh_interval = 10m\n"
 	    "advertise = a b\n"
+	    "diversity_filter = public\n"
+	    "peer_request_rate = 100\n"
 	    "\n[mdns]\n"
 	    "enabled = yes\n"
 	    "interfaces =\n"
@@ -805,6 +833,11 @@ START_TEST(test_roundtrip_random)
 		{ "connection_timeout", "1s", "10m", "90s" },
 		{ "retry_interval", "1s", "1h", "61s" },
 		{ "max_per_ip", "1", "1000", "" },
+		{ "max_inbound", "0", "4096", "" },
+		{ "inbound_rate_per_ip", "0", "100000", "" },
+		{ "rate_limit_loopback", "no", "yes", "on" },
+		{ "dial_max_inflight", "1", "1024", "" },
+		{ "dial_per_minute", "1", "100000", "" },
 		{ "protected", "", PEER_A, PEER_A " " PEER_B },
 		{ "store_file", "", "/s.json", "/x/y/z" },
 		{ "store_max", "1", "1000000", "" },
@@ -815,6 +848,8 @@ START_TEST(test_roundtrip_random)
 		{ "bucket_size", "1", "64", "" },
 		{ "refresh_interval", "1m", "24h", "" },
 		{ "advertise", "", "a", "a/b c-d e;f" },
+		{ "diversity_filter", "public", "off", "all" },
+		{ "peer_request_rate", "0", "100000", "" },
 		{ "interfaces", "", "lo", "eth0 eth1" },
 		{ "interval", "1s", "1h", "1500ms" },
 		{ "service", "_p2p._udp.local", "a.b", "_x-y._tcp.local" },
