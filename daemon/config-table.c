@@ -52,6 +52,22 @@ table_check_listen(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* bootstrap.nameserver: "", an IP, or IP:PORT / [IPv6]:PORT. */
+static int
+table_check_nameserver(const char *value, char *why, size_t whylen)
+{
+	size_t n = strlen(value);
+
+	if (n == 0)
+		return 0;
+	if (n > 64 || strspn(value, "0123456789abcdefABCDEF.:[]") != n) {
+		table_why(why, whylen, "a name server is an IP address, "
+		    "optionally with :PORT ([IPv6]:PORT)");
+		return -1;
+	}
+	return 0;
+}
+
 /* bootstrap.peers: we must know whom we dial. */
 static int
 table_check_bootstrap(const char *value, char *why, size_t whylen)
@@ -322,6 +338,10 @@ const struct pd_config_row pd_config_table[] = {
 	    PD_CONFIG_MAX_LIST, "addresses", bootstrap_peers, LIVE,
 	    table_check_bootstrap,
 	    "Multiaddrs ending in /p2p/ID; /dns4, /dns6, /dnsaddr resolved."),
+	ROW("bootstrap", "nameserver", PD_CONFIG_STRING, "", 0, 0, NULL,
+	    bootstrap_nameserver, RESTART, table_check_nameserver,
+	    "DNS server for /dns and /dnsaddr, IP or IP:PORT; empty: "
+	    "/etc/resolv.conf."),
 
 	{ .section = "control", .key = "socket", .type = PD_CONFIG_PATH,
 	  .def = "", .offset = offsetof(struct pd_config, control_socket),

@@ -109,6 +109,7 @@ struct pd_config {
 	/* [bootstrap] */
 	bool bootstrap_enabled;
 	struct pd_config_list bootstrap_peers;
+	char *bootstrap_nameserver;		/* "": /etc/resolv.conf */
 	/* [control] */
 	char *control_socket;
 	unsigned int control_socket_mode;

@@ -392,6 +392,7 @@ main_start_control(struct main_state *st)
 		cc.admin_gid = gr->gr_gid;
 	}
 	st->rpcd.m = node_manager(st->node);
+	st->rpcd.boot = node_bootstrap(st->node);
 	st->rpcd.version = PACKAGE_VERSION;
 	st->rpcd.reload = main_rpc_reload;
 	st->rpcd.reload_arg = st;

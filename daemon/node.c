@@ -19,6 +19,8 @@
 #include "config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "discovery/bootstrap.h"
+#include "kad/dht.h"
 #include "net/conn.h"
 #include "net/pnet.h"
 #include "node.h"
@@ -31,7 +33,51 @@ struct node {
 	struct event_base *base;
 	struct pd_manager *m;
 	struct pd_event_sub *log_sub;
+	struct pd_bootstrap *boot;
+	struct event *dht_watch;	/* re-bootstrap an empty DHT table */
+	int64_t dht_watch_ms;		/* its back-off */
 };
+
+#define NODE_DHT_WATCH_MS 30000		/* first re-bootstrap delay */
+#define NODE_DHT_WATCH_MAX_MS 600000	/* its cap */
+
+/* Bootstrap peers of cfg (none when bootstrap.enabled = no). */
+static int
+node_set_bootstrap(struct node *n, const struct pd_config *cfg, char *why,
+    size_t whylen)
+{
+	return pd_bootstrap_set_peers(n->boot,
+	    (const char *const *)cfg->bootstrap_peers.items,
+	    cfg->bootstrap_enabled ? cfg->bootstrap_peers.n : 0, why, whylen);
+}
+
+/*
+ * The DHT routing table fell to zero while bootstrap peers are known: run
+ * bootstrap again (the connection count may not be zero, so its own
+ * re-run does not fire; go-libp2p-kad-dht#387), backing off to 10 min.
+ */
+static void
+node_dht_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct pd_kad_dht *d = pd_manager_dht(n->m);
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (d != NULL && pd_kad_rt_size(pd_kad_dht_rt(d)) == 0 &&
+	    pd_bootstrap_count(n->boot, NULL) > 0) {
+		PD_LOG_INFO("DHT routing table empty: running bootstrap again");
+		(void)pd_bootstrap_run(n->boot);
+		n->dht_watch_ms = n->dht_watch_ms * 2 > NODE_DHT_WATCH_MAX_MS ?
+		    NODE_DHT_WATCH_MAX_MS : n->dht_watch_ms * 2;
+	} else {
+		n->dht_watch_ms = NODE_DHT_WATCH_MS;
+	}
+	tv.tv_sec = n->dht_watch_ms / 1000;
+	tv.tv_usec = 0;
+	evtimer_add(n->dht_watch, &tv);
+}
 
 /* Append ' x' to a bounded list text (escaping untrusted items). */
 static void node_conn_policy(struct pd_manager_config *mc,
@@ -295,6 +341,29 @@ node_new(struct event_base *base, const struct pd_config *cfg,
 	}
 	n->log_sub = pd_manager_on_event(n->m, PD_EVENT_MASK_ALL,
 	    node_event_cb, n);
+	{
+		struct pd_bootstrap_config bc;
+
+		memset(&bc, 0, sizeof(bc));
+		bc.nameserver = cfg->bootstrap_nameserver[0] != '\0' ?
+		    cfg->bootstrap_nameserver : NULL;
+		if (pd_bootstrap_new(base, &bc, &n->boot, why,
+		    sizeof(why)) < 0 ||
+		    node_set_bootstrap(n, cfg, why, sizeof(why)) < 0 ||
+		    pd_manager_add_discovery(n->m, pd_bootstrap_ops(),
+		    n->boot) < 0) {
+			if (asprintf(cause, "bootstrap: %s", why) < 0)
+				*cause = NULL;
+			goto fail;
+		}
+	}
+	if (pd_manager_dht(n->m) != NULL &&
+	    (n->dht_watch = evtimer_new(base, node_dht_watch_cb, n)) != NULL) {
+		struct timeval tv = { NODE_DHT_WATCH_MS / 1000, 0 };
+
+		n->dht_watch_ms = NODE_DHT_WATCH_MS;
+		evtimer_add(n->dht_watch, &tv);
+	}
 	if (pd_manager_start(n->m, why, sizeof(why)) < 0) {
 		if (asprintf(cause, "%s", why) < 0)
 			*cause = NULL;
@@ -323,6 +392,12 @@ fail:
 	return NULL;
 }
 
+struct pd_bootstrap *
+node_bootstrap(const struct node *n)
+{
+	return n->boot;
+}
+
 struct pd_manager *
 node_manager(const struct node *n)
 {
@@ -342,6 +417,12 @@ node_apply_config(struct node *n, const struct pd_config *cfg)
 		return;
 	node_conn_policy(mc, cfg);
 	pd_manager_set_conn_policy(n->m, mc);
+	{
+		char why[256];
+
+		if (node_set_bootstrap(n, cfg, why, sizeof(why)) < 0)
+			PD_LOG_WARN("bootstrap.peers not applied: %s", why);
+	}
 	node_protected(mc, cfg);
 	pd_manager_set_protected(n->m, mc->protected_ids, mc->nprotected);
 	free(mc);
@@ -352,6 +433,9 @@ node_free(struct node *n)
 {
 	if (n == NULL)
 		return;
+	if (n->dht_watch != NULL)
+		event_free(n->dht_watch);
 	pd_manager_free(n->m);
+	pd_bootstrap_free(n->boot);
 	free(n);
 }

@@ -24,6 +24,8 @@ struct node;
 struct node *node_new(struct event_base *base, const struct pd_config *cfg,
     const struct pd_privkey *key, char **cause);
 struct pd_manager *node_manager(const struct node *n);
+/* The bootstrap discovery (discovery.bootstrap, node.info). */
+struct pd_bootstrap *node_bootstrap(const struct node *n);
 /* Dial a multiaddr (text); the outcome is logged.  0 or -1 with why. */
 int node_dial(struct node *n, const char *addr, char *why, size_t whylen);
 /* Apply the live keys of cfg (limits, protected peers). */

@@ -14,6 +14,7 @@
 #include "kad/dht.h"
 #include "net/conn.h"
 #include "core/time.h"
+#include "discovery/bootstrap.h"
 #include "peer/connmgr.h"
 #include "peer/manager.h"
 #include "rpc-methods.h"
@@ -257,7 +258,7 @@ rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
 	    json_integer((json_int_t)pd_manager_conn_count(m, NULL, NULL)));
 	json_object_set_new(o, "peers_known",
 	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
-	/* mDNS and bootstrap discovery are not built yet. */
+	/* mDNS is not built yet. */
 	if (pd_manager_dht(m) != NULL) {
 		struct pd_kad_dht *kd = pd_manager_dht(m);
 
@@ -276,9 +277,20 @@ rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
 	}
 	json_object_set_new(mdns, "enabled", json_false());
 	json_object_set_new(mdns, "available", json_false());
-	json_object_set_new(boot, "configured", json_integer(0));
-	json_object_set_new(boot, "connected", json_integer(0));
-	json_object_set_new(boot, "available", json_false());
+	if (rpc_daemon(ctx)->boot != NULL) {
+		size_t nconn = 0, ncfg = pd_bootstrap_count(rpc_daemon(ctx)->boot,
+		    &nconn);
+
+		json_object_set_new(boot, "configured",
+		    json_integer((json_int_t)ncfg));
+		json_object_set_new(boot, "connected",
+		    json_integer((json_int_t)nconn));
+		json_object_set_new(boot, "available", json_true());
+	} else {
+		json_object_set_new(boot, "configured", json_integer(0));
+		json_object_set_new(boot, "connected", json_integer(0));
+		json_object_set_new(boot, "available", json_false());
+	}
 	json_object_set_new(o, "dht", dht);
 	json_object_set_new(o, "mdns", mdns);
 	json_object_set_new(o, "bootstrap", boot);
@@ -945,6 +957,68 @@ rpc_dht_put_value(struct rpc_ctx *ctx, json_t *params, void *arg)
 		    why[0] != '\0' ? why : pd_strerror(r));
 }
 
+/*
+ * discovery.bootstrap: each configured bootstrap peer as a peer object
+ * (the store's, when the peer is known) plus its bootstrap state.
+ */
+static void
+rpc_discovery_bootstrap(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct rpc_daemon *d = rpc_daemon(ctx);
+	struct pd_bootstrap_peer_info *info;
+	json_t *a, *o;
+	size_t n;
+
+	(void)params;
+	(void)arg;
+	if (d->boot == NULL) {
+		rpc_reply_error(ctx, RPC_UNAVAILABLE,
+		    "bootstrap discovery is not running");
+		return;
+	}
+	if ((info = calloc(PD_BOOTSTRAP_MAX_PEERS, sizeof(*info))) == NULL) {
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	n = pd_bootstrap_peers(d->boot, info, PD_BOOTSTRAP_MAX_PEERS);
+	if (n > PD_BOOTSTRAP_MAX_PEERS)
+		n = PD_BOOTSTRAP_MAX_PEERS;
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct pd_bootstrap_peer_info *b = &info[i];
+		const struct pd_peer *p = b->has_id ? pd_store_get(
+		    pd_manager_store(d->m), &b->id) : NULL;
+		json_t *res = json_array();
+
+		for (size_t j = 0; j < b->nresolved; j++)
+			json_array_append_new(res,
+			    rpc_multiaddr_json(&b->resolved[j]));
+		if (p != NULL) {
+			o = rpc_peer_json(p);
+		} else {
+			o = json_object();
+			json_object_set_new(o, "id", b->has_id ?
+			    rpc_peerid_json(&b->id) : json_null());
+			json_object_set_new(o, "addrs", json_deep_copy(res));
+		}
+		json_object_set_new(o, "addr", json_string(b->addr));
+		json_object_set_new(o, "resolved", res);
+		json_object_set_new(o, "state", json_string(b->state));
+		json_object_set_new(o, "last_error", b->last_error[0] != '\0' ?
+		    json_string(b->last_error) : json_null());
+		json_object_set_new(o, "next_attempt_ms", b->next_attempt_ms != 0 ?
+		    json_integer(b->next_attempt_ms) : json_null());
+		json_object_set_new(o, "bootstrap_connected",
+		    json_boolean(b->connected));
+		json_object_set_new(o, "failures", json_integer(b->failures));
+		json_array_append_new(a, o);
+	}
+	free(info);
+	o = json_object();
+	json_object_set_new(o, "peers", a);
+	rpc_reply_result(ctx, o);
+}
+
 static void
 rpc_closest_cb(int result, const struct pd_kad_query_peer *const *peers,
     size_t n, void *arg)
@@ -1162,6 +1236,7 @@ const struct rpc_method rpc_methods[] = {
 	{ "dht.get_value", rpc_dht_get_value, false },
 	{ "dht.put_value", rpc_dht_put_value, true },
 	{ "discovery.find", rpc_discovery_find, false },
+	{ "discovery.bootstrap", rpc_discovery_bootstrap, false },
 	{ "discovery.advertise", rpc_discovery_advertise, true },
 	{ "discovery.unadvertise", rpc_discovery_unadvertise, true },
 };

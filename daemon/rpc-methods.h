@@ -18,6 +18,7 @@ struct pd_peer;
 /* What the handlers need from the daemon; arg of rpc_server_new(). */
 struct rpc_daemon {
 	struct pd_manager *m;
+	struct pd_bootstrap *boot;		/* NULL: no bootstrap discovery */
 	const char *version;
 	/*
 	 * Re-read the configuration (config.reload, SIGHUP).  On success

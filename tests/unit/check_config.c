@@ -140,7 +140,8 @@ START_TEST(test_table_keys)
 		"dht.refresh_interval", "dht.advertise",
 		"dht.diversity_filter", "dht.peer_request_rate", "mdns.enabled",
 		"mdns.interfaces", "mdns.interval", "mdns.service",
-		"bootstrap.enabled", "bootstrap.peers", "control.socket",
+		"bootstrap.enabled", "bootstrap.peers", "bootstrap.nameserver",
+		"control.socket",
 		"control.socket_mode", "control.admin_group", "log.level",
 	};
 	/* design.md: limits, protected peers, bootstrap peers, discovery
@@ -276,6 +277,7 @@ static const char cfg_full[] =
     "[bootstrap]\n"
     "enabled = false\n"
     "peers = /ip4/10.0.0.7/tcp/4001/p2p/" PEER_A "\n"
+    "nameserver = 127.0.0.1:5353\n"
     "[control]\n"
     "socket = /run/pd.sock\n"
     "socket_mode = 600\n"
@@ -330,6 +332,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(cfg.mdns_service, "_myapp._udp.local");
 	ck_assert(!cfg.bootstrap_enabled);
 	ck_assert_uint_eq(cfg.bootstrap_peers.n, 1);
+	ck_assert_str_eq(cfg.bootstrap_nameserver, "127.0.0.1:5353");
 	ck_assert_str_eq(cfg.control_socket, "/run/pd.sock");
 	ck_assert_uint_eq(cfg.control_socket_mode, 0600);
 	ck_assert_str_eq(cfg.control_admin_group, "peerdisc");
@@ -401,6 +404,7 @@ START_TEST(test_print)
 	    "\n[bootstrap]\n"
 	    "enabled = yes\n"
 	    "peers =\n"
+	    "nameserver =\n"
 	    "\n[control]\n"
 	    "socket = /run/user/1000/peerdisc/control.sock\n"
 	    "socket_mode = 0660\n"
@@ -854,6 +858,7 @@ START_TEST(test_roundtrip_random)
 		{ "interval", "1s", "1h", "1500ms" },
 		{ "service", "_p2p._udp.local", "a.b", "_x-y._tcp.local" },
 		{ "peers", "", "/ip4/1.2.3.4/tcp/1/p2p/" PEER_A, "" },
+		{ "nameserver", "", "[::1]:53", "10.0.0.1" },
 		{ "socket", "", "/s", "/run/x/y.sock" },
 		{ "socket_mode", "0", "0777", "640" },
 		{ "admin_group", "", "wheel", "a.b-c_d" },
