@@ -2,7 +2,9 @@
  * check_kad_dht.c - the DHT server and lookups over real connections
  * between managers in one process: FIND_NODE answers, provider records
  * (ADD_PROVIDER only from the provider itself, GET_PROVIDERS), routing
- * table admission through identify, find_peer across three nodes.
+ * table admission through identify, find_peer across three nodes, value
+ * records (put/get with the pk validator, invalid records refused), and
+ * the per-peer request rate.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ struct tnode {
 };
 
 static struct event_base *base;
+static unsigned tnode_rate;	/* dht_rate of the next tnode_init */
 
 static void
 tnode_event(const struct pd_event *ev, void *arg)
@@ -54,6 +57,7 @@ tnode_init(struct tnode *n, int seed)
 	cfg->dht_enabled = 1;
 	cfg->dht_server = 1;
 	cfg->dht_k = 20;
+	cfg->dht_rate = tnode_rate;
 	n->m = pd_manager_new(base, cfg);
 	free(cfg);
 	ck_assert_ptr_nonnull(n->m);
@@ -132,6 +136,18 @@ exch_eof(struct pd_stream *s, void *arg)
 	pd_stream_release(s);
 }
 
+/* Reset by the server (a refused request): no reply. */
+static void
+exch_close(struct pd_stream *s, int err, void *arg)
+{
+	struct exch *x = arg;
+
+	(void)s;
+	(void)err;
+	if (!x->done)
+		x->done = 2;
+}
+
 static void
 exch_open(int result, struct pd_stream *s, void *arg)
 {
@@ -139,6 +155,7 @@ exch_open(int result, struct pd_stream *s, void *arg)
 	static const struct pd_stream_cbs cbs = {
 		.on_data = exch_data,
 		.on_eof = exch_eof,
+		.on_close = exch_close,
 	};
 	struct pd_buf out;
 
@@ -387,6 +404,173 @@ START_TEST(test_refresh_fills_table)
 }
 END_TEST
 
+static int value_done, value_result;
+static size_t value_n, value_stored, value_sent;
+static uint8_t value_buf[256];
+
+static void
+get_cb(int result, const uint8_t *val, size_t vallen, size_t nvalid,
+    void *arg)
+{
+	(void)arg;
+	value_result = result;
+	value_n = vallen;
+	if (result == 0 && vallen <= sizeof(value_buf))
+		memcpy(value_buf, val, vallen);
+	ck_assert(result != 0 || nvalid >= 1);
+	value_done++;
+}
+
+static void
+put_cb(int result, size_t stored, size_t sent, void *arg)
+{
+	(void)arg;
+	value_result = result;
+	value_stored = stored;
+	value_sent = sent;
+	value_done++;
+}
+
+/* "/pk/" + the binary peer ID of n, and n's public key protobuf. */
+static void
+pk_record(struct tnode *n, uint8_t *key, size_t *keylen, uint8_t *val,
+    size_t *vallen)
+{
+	const struct pd_peerid *id = pd_manager_peer_id(n->m);
+	int r;
+
+	memcpy(key, "/pk/", 4);
+	memcpy(key + 4, id->bytes, id->len);
+	*keylen = 4 + id->len;
+	r = pd_pubkey_encode(pd_net_pubkey(pd_manager_net(n->m)), val, 128);
+	ck_assert_int_gt(r, 0);
+	*vallen = (size_t)r;
+}
+
+/*
+ * B puts its /pk/ record: A (and C, which A names) store it; C gets it
+ * back; a record under another peer's key is refused at B and at A's
+ * server; an unknown key is not found.
+ */
+START_TEST(test_values)
+{
+	struct tnode a, b, c;
+	uint8_t key[64], val[128], ckey[64], cval[128];
+	size_t keylen, vallen, ckeylen, cvallen;
+	struct pd_kad_dht_stats st;
+	struct exch x;
+	char why[200];
+
+	base = event_base_new();
+	tnode_init(&a, 51);
+	tnode_init(&b, 52);
+	tnode_init(&c, 53);
+	connect_nodes(&b, &a);
+	connect_nodes(&c, &a);
+	for (int i = 0; i < 200 && (pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(b.m))) < 1 || pd_kad_rt_size(pd_kad_dht_rt(
+	    pd_manager_dht(c.m))) < 1); i++)
+		run_until(&connects, 1000, 10);
+	pk_record(&b, key, &keylen, val, &vallen);
+	pk_record(&c, ckey, &ckeylen, cval, &cvallen);
+	ck_assert_int_eq(pd_kad_dht_put_value(pd_manager_dht(b.m), key, keylen,
+	    val, vallen, put_cb, NULL, why, sizeof(why)), 0);
+	ck_assert_int_eq(value_done, 0);	/* never synchronous */
+	run_until(&value_done, 1, 8000);
+	ck_assert_int_eq(value_result, 0);
+	ck_assert_uint_ge(value_stored, 1);
+	ck_assert_uint_ge(value_sent, value_stored);
+	ck_assert_uint_eq(pd_kad_dht_record_count(pd_manager_dht(b.m)), 1);
+	ck_assert_uint_eq(pd_kad_dht_record_count(pd_manager_dht(a.m)), 1);
+
+	/* C gets it back (from A or C's own copy). */
+	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(c.m), key, keylen,
+	    3000, get_cb, NULL), 0);
+	run_until(&value_done, 2, 8000);
+	ck_assert_int_eq(value_done, 2);
+	ck_assert_int_eq(value_result, 0);
+	ck_assert_uint_eq(value_n, vallen);
+	ck_assert_mem_eq(value_buf, val, vallen);
+
+	/* C's key under B's name: refused locally, with a reason. */
+	why[0] = '\0';
+	ck_assert_int_lt(pd_kad_dht_put_value(pd_manager_dht(b.m), ckey,
+	    ckeylen, val, vallen, put_cb, NULL, why, sizeof(why)), 0);
+	ck_assert_msg(why[0] != '\0', "no reason given");
+	/* ... and by A's server: the stream is reset, nothing stored. */
+	x.req = pd_kad_msg_new();
+	pd_kad_msg_init(x.req, PD_KAD_PUT_VALUE);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, ckey, ckeylen), 0);
+	x.req->has_record = true;
+	memcpy(x.req->record.key, ckey, ckeylen);
+	x.req->record.key_len = ckeylen;
+	memcpy(x.req->record.value, val, vallen);
+	x.req->record.value_len = vallen;
+	exchange(&c, &a, &x);
+	ck_assert_int_eq(x.done, 2);
+	pd_kad_msg_free(x.resp);
+	pd_kad_msg_free(x.req);
+	pd_kad_dht_stats(pd_manager_dht(a.m), &st);
+	ck_assert_uint_ge(st.records_rejected, 1);
+	ck_assert_uint_eq(st.records_stored, 1);
+	ck_assert_uint_eq(pd_kad_dht_record_count(pd_manager_dht(a.m)), 1);
+
+	/* Nobody holds C's record; a namespace without validator. */
+	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(b.m), ckey,
+	    ckeylen, 3000, get_cb, NULL), 0);
+	run_until(&value_done, 3, 8000);
+	ck_assert_int_eq(value_result, PD_ERR_NOT_FOUND);
+	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(b.m),
+	    (const uint8_t *)"/nope/x", 7, 0, get_cb, NULL), PD_ERR_INVAL);
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	pd_manager_free(c.m);
+	event_base_free(base);
+}
+END_TEST
+
+/* dht_rate 1 per second: a burst of requests from one peer is cut. */
+START_TEST(test_rate_limit)
+{
+	struct tnode a, b;
+	struct pd_kad_dht_stats st;
+	struct exch x;
+	int answered = 0, reset = 0;
+
+	base = event_base_new();
+	tnode_rate = 1;
+	tnode_init(&a, 61);
+	tnode_rate = 0;
+	tnode_init(&b, 62);
+	connect_nodes(&b, &a);
+	x.req = pd_kad_msg_new();
+	pd_kad_msg_init(x.req, PD_KAD_FIND_NODE);
+	ck_assert_int_eq(pd_kad_msg_set_key(x.req, pd_manager_peer_id(b.m)->bytes,
+	    pd_manager_peer_id(b.m)->len), 0);
+	for (int i = 0; i < 12; i++) {
+		exchange(&b, &a, &x);
+		if (x.done == 1)
+			answered++;
+		else
+			reset++;
+		pd_kad_msg_free(x.resp);
+	}
+	pd_kad_msg_free(x.req);
+	/*
+	 * The bucket holds 5 s worth (5 requests); B's own table check and
+	 * refresh spend some of them too, and a second or two refills one
+	 * or two: at most 7 of ours are answered, the rest are cut.
+	 */
+	ck_assert_int_le(answered, 7);
+	ck_assert_int_ge(reset, 5);
+	pd_kad_dht_stats(pd_manager_dht(a.m), &st);
+	ck_assert_uint_ge(st.rate_limited, (uint64_t)reset);
+	pd_manager_free(a.m);
+	pd_manager_free(b.m);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -400,6 +584,8 @@ main(void)
 	tcase_add_test(tc, test_find_peer_across_nodes);
 	tcase_add_test(tc, test_provide_and_find_providers);
 	tcase_add_test(tc, test_refresh_fills_table);
+	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_rate_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
