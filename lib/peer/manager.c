@@ -1070,6 +1070,9 @@ pd_manager_add_peer(struct pd_manager *m, const struct pd_peerid *id,
 		if (pd_multiaddr_without_peer(&addrs[i], &bare) == 0)
 			(void)pd_store_add_addr(p, &bare, ttl_ms, source, now);
 	}
+	if (source == PD_SOURCE_BOOTSTRAP)
+		(void)pd_connmgr_tag(m->cm, id, PD_CONNMGR_TAG_BOOTSTRAP,
+		    PD_CONNMGR_WEIGHT_BOOTSTRAP, pd_time_mono_ms());
 	m->stats.peers_discovered++;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = PD_EVENT_PEER_DISCOVERED;
@@ -1313,6 +1316,27 @@ pd_manager_queued(const struct pd_manager *m)
 }
 
 /*
+ * The store keeps each connected peer's connection-manager score, so
+ * peers.list, the saved file and the store's eviction order see it.
+ */
+static void
+mgr_sync_scores(struct pd_manager *m)
+{
+	struct pd_conn *c;
+
+	for (c = pd_net_conn_first(m->net); c != NULL; c = pd_conn_next(c)) {
+		struct pd_peer *p = pd_store_get(m->store, pd_conn_peer(c));
+		struct pd_connmgr_score sc;
+
+		if (p != NULL && pd_connmgr_score(m->cm, &p->id, &sc) == 0 &&
+		    p->score != sc.total) {
+			pd_store_set_score(p, sc.total);
+			mgr_changed(m);
+		}
+	}
+}
+
+/*
  * Below min_peers: offer the connmgr the known, unconnected peers with an
  * address and dial those it picks (best first, within the budget, not
  * in back-off).
@@ -1424,6 +1448,7 @@ mgr_maint(struct pd_manager *m)
 	}
 	if (pd_connmgr_count(m->cm) < m->cfg.min_peers)
 		mgr_dial_up(m, mono);
+	mgr_sync_scores(m);
 }
 
 static void
