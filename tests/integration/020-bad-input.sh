@@ -44,6 +44,8 @@ bp() {
 	_bp_case=$1
 	shift
 	_bp_out="$TMP/$_bp_case.out"
+	# Log lines before this case: a reused local port must not count.
+	BP_LOG_START=$(wc -l <"$TMP/log")
 	run_bounded "$BADPEER" "$@" "$_bp_case" "$ADDR" >"$_bp_out" 2>&1
 	_bp_rc=$?
 	sed 's/^/  /' "$_bp_out"
@@ -62,7 +64,8 @@ expect_log() {
 	wait_for_log "$1"
 	_n=$(grep -c -- "$1" "$TMP/log")
 	[ "$_n" = 1 ] || fail "$_n log lines match '$1', want 1"
-	_n=$(grep -c -F -e "$BP_LOCAL" -e "$BP_ID" "$TMP/log")
+	_n=$(tail -n +"$((BP_LOG_START + 1))" "$TMP/log" |
+	    grep -c -F -e "$BP_LOCAL" -e "$BP_ID")
 	[ "$_n" -le 4 ] || fail "$_n log lines for $BP_LOCAL / $BP_ID"
 }
 
