@@ -140,7 +140,17 @@ struct pd_kad_dht {
 	struct pd_kad_dht_stats stats;
 	void (*on_admit)(const struct pd_peerid *, void *);
 	void *admit_arg;
+	bool (*may_dial)(const struct pd_peerid *, size_t, void *);
+	void *dial_arg;
+	size_t ndialing;		/* our dials in flight */
 };
+
+/* The owner's connection cap: may we open one more connection? */
+static bool
+dht_may_dial(const struct pd_kad_dht *d, const struct pd_peerid *id)
+{
+	return d->may_dial == NULL || d->may_dial(id, d->ndialing, d->dial_arg);
+}
 
 static struct dht_call *dht_call_start(struct pd_kad_dht *d,
     const struct pd_peerid *peer, const struct pd_multiaddr *addrs,
@@ -728,8 +738,10 @@ static void
 dht_req_free(struct dht_req *rq)
 {
 	LIST_REMOVE(rq, entry);
-	if (rq->dial != NULL)
+	if (rq->dial != NULL) {
 		pd_net_dial_cancel(rq->dial);
+		rq->lk->d->ndialing--;
+	}
 	if (rq->s != NULL)
 		pd_stream_reset(rq->s);
 	pd_buf_free(&rq->in);
@@ -948,6 +960,7 @@ dht_req_dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
 
 	(void)why;
 	rq->dial = NULL;
+	rq->lk->d->ndialing--;
 	if (result < 0) {
 		dht_req_failed(rq);
 		return;
@@ -974,11 +987,21 @@ dht_req_start(struct dht_lookup *lk, const struct pd_kad_query_peer *p)
 		dht_req_open(rq, c);
 		return;
 	}
+	if (!dht_may_dial(lk->d, &p->id)) {
+		/* Our connection cap, not the peer's fault: no table mark. */
+		lk->d->stats.dials_refused++;
+		(void)pd_kad_query_failure(lk->q, &rq->peer, pd_time_mono_ms());
+		dht_req_free(rq);
+		dht_lookup_pump(lk);
+		return;
+	}
 	for (size_t i = 0; i < p->naddrs && rq->dial == NULL; i++)
 		rq->dial = pd_net_dial(lk->d->net, &p->addrs[i], &p->id,
 		    dht_req_dial_cb, rq, &err);
 	if (rq->dial == NULL)
 		dht_req_failed(rq);
+	else
+		lk->d->ndialing++;
 }
 
 /*
@@ -1187,6 +1210,8 @@ dht_call_free(struct dht_call *call)
 	if (call->dial != NULL) {
 		pd_net_dial_cancel(call->dial);
 		call->dial = NULL;
+		if (call->d != NULL)
+			call->d->ndialing--;
 	}
 	if (call->s != NULL) {
 		pd_stream_reset(call->s);
@@ -1325,6 +1350,8 @@ dht_call_dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
 
 	(void)why;
 	call->dial = NULL;
+	if (call->d != NULL)
+		call->d->ndialing--;
 	if (result < 0) {
 		dht_call_end(call, result, NULL);
 		return;
@@ -1382,9 +1409,16 @@ dht_call_go(struct dht_call *call)
 		dht_call_open(call, c);
 		return;
 	}
-	for (size_t i = 0; i < call->naddrs && call->dial == NULL; i++)
-		call->dial = pd_net_dial(d->net, &call->addrs[i], &call->peer,
-		    dht_call_dial_cb, call, &err);
+	if (!dht_may_dial(d, &call->peer)) {
+		d->stats.dials_refused++;
+		err = PD_ERR_PEER_LIMIT;
+	} else {
+		for (size_t i = 0; i < call->naddrs && call->dial == NULL; i++)
+			call->dial = pd_net_dial(d->net, &call->addrs[i],
+			    &call->peer, dht_call_dial_cb, call, &err);
+		if (call->dial != NULL)
+			d->ndialing++;
+	}
 	if (call->dial == NULL) {
 		/* Report from the loop, like every other outcome. */
 		struct timeval now = { 0, 0 };
@@ -1630,6 +1664,8 @@ pd_kad_dht_new(struct pd_net *net, const struct pd_kad_dht_config *cfg)
 	d->rate = cfg->rate;
 	d->on_admit = cfg->on_admit;
 	d->admit_arg = cfg->admit_arg;
+	d->may_dial = cfg->may_dial;
+	d->dial_arg = cfg->dial_arg;
 	crypto_shorthash_keygen(d->rate_key);
 	if ((d->req = pd_kad_msg_new()) == NULL ||
 	    (d->resp = pd_kad_msg_new()) == NULL ||

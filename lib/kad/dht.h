@@ -52,6 +52,14 @@ struct pd_kad_dht_config {
 	/* A peer entered the routing table (to persist it); may be NULL. */
 	void (*on_admit)(const struct pd_peerid *id, void *arg);
 	void *admit_arg;
+	/*
+	 * Before dialling a peer we are not connected to: false refuses the
+	 * dial (the owner's connection cap); dialing is how many of our own
+	 * dials are in flight.  May be NULL: always dial.
+	 */
+	bool (*may_dial)(const struct pd_peerid *id, size_t dialing,
+	    void *arg);
+	void *dial_arg;
 };
 
 /* Server and table counters (metrics). */
@@ -59,6 +67,7 @@ struct pd_kad_dht_stats {
 	uint64_t requests[PD_KAD_PING + 1];	/* answered, by message type */
 	uint64_t rate_limited;			/* requests refused: over rate */
 	uint64_t streams_refused;		/* inbound streams over a cap */
+	uint64_t dials_refused;			/* dials the owner's cap refused */
 	uint64_t bad_requests;			/* undecodable, invalid records */
 	uint64_t probes, probe_failures;	/* table checks */
 	uint64_t records_stored;		/* PUT_VALUEs accepted */

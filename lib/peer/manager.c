@@ -250,6 +250,23 @@ mgr_arm_refresh(struct pd_manager *m)
 	evtimer_add(m->refresh_timer, &tv);
 }
 
+/*
+ * The DHT wants to dial a peer it is not connected to: the hard cap holds
+ * for its dials too (peers.max_peers counts connected peers, our dials and
+ * the DHT's), so a lookup at the cap uses the connections it has.
+ */
+static bool
+mgr_dht_may_dial(const struct pd_peerid *id, size_t dialing, void *arg)
+{
+	struct pd_manager *m = arg;
+	struct pd_connmgr_stats st;
+
+	if (mgr_is_protected_id(m, id))
+		return true;
+	pd_connmgr_stats(m->cm, &st);
+	return (size_t)st.connected + st.dialing + dialing < m->cfg.max_peers;
+}
+
 /* A peer entered the routing table: remember it for a warm restart. */
 static void
 mgr_dht_admitted(const struct pd_peerid *id, void *arg)
@@ -651,6 +668,8 @@ pd_manager_new(struct event_base *base, const struct pd_manager_config *cfg)
 			.rate = cfg->dht_rate,
 			.on_admit = mgr_dht_admitted,
 			.admit_arg = m,
+			.may_dial = mgr_dht_may_dial,
+			.dial_arg = m,
 		};
 
 		if (cfg->dht_protocol != NULL && (m->dht_protocol =
