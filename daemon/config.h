@@ -104,6 +104,7 @@ struct pd_config {
 	/* [mdns] */
 	bool mdns_enabled;
 	struct pd_config_list mdns_interfaces;	/* empty: all usable */
+	struct pd_config_list mdns_deny_interfaces;
 	uint64_t mdns_interval;			/* ms */
 	char *mdns_service;
 	/* [bootstrap] */

@@ -683,16 +683,33 @@ fail:
 	return -1;
 }
 
-/* Vet an inherited listening fd (socket activation). */
+/*
+ * Vet an inherited listening fd (socket activation, peerdiscd.socket): a
+ * listening AF_UNIX SOCK_STREAM socket, made non-blocking and close-on-
+ * exec.  Its file mode and group are the socket unit's (SocketMode=,
+ * SocketGroup=), not control.socket_mode.
+ */
 static int
 ctl_check_fd(int fd, char *why, size_t whylen)
 {
-	int val = 0;
+	int val = 0, domain = 0, type = 0;
 	socklen_t len = sizeof(val);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) < 0 ||
 	    val == 0) {
 		snprintf(why, whylen, "fd %d is not a listening socket", fd);
+		return -1;
+	}
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != AF_UNIX) {
+		snprintf(why, whylen, "fd %d is not a Unix socket", fd);
+		return -1;
+	}
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM) {
+		snprintf(why, whylen, "fd %d is not a stream socket", fd);
 		return -1;
 	}
 	if (evutil_make_socket_nonblocking(fd) < 0 ||

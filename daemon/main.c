@@ -8,12 +8,21 @@
  * re-read the file, apply the live keys, name the keys that need a
  * restart).  Only this directory may exit(); fatal errors are allowed
  * only before the loop runs (style.md §7.3).  The engine (transport,
- * discovery, control socket) attaches to the same base in later issues.
+ * discovery) and the control socket attach to the same base.
+ *
+ * Under systemd (sdnotify.c) the daemon logs to the journal when stderr
+ * is connected to it, takes the control socket from peerdiscd.socket if
+ * one was passed, says READY=1 once the listeners, the peer store and the
+ * control socket are up, keeps a STATUS= line with the peer counts
+ * (refreshed on connect/disconnect and every MAIN_STATUS_INTERVAL_S),
+ * wraps a reload in RELOADING=1 ... READY=1, says STOPPING=1 on shutdown,
+ * and pings the watchdog from a loop timer at half of WatchdogSec=.
  */
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,11 +49,16 @@
 #include "paths.h"
 #include "peer/manager.h"
 #include "rpc-methods.h"
+#include "sdnotify.h"
+#include "kad/dht.h"
+#include "kad/rt.h"
+#include "peer/store.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/peerdisc/peerdiscd.conf"
 #define MAIN_STATE_DIR_MODE 0700
 #define MAIN_WHY_MAX 512
 #define MAIN_MAX_DIALS 64		/* --dial options */
+#define MAIN_STATUS_INTERVAL_S 10	/* STATUS= refresh, seconds */
 
 /* What the command line asked for. */
 enum main_action {
@@ -62,6 +76,10 @@ struct main_state {
 	struct pd_config cfg;		/* the running configuration */
 	struct event_base *base;
 	struct event *ev_int, *ev_term, *ev_hup;
+	struct event *ev_status;	/* STATUS= refresh (persistent) */
+	struct event *ev_status_now;	/* STATUS= after a change (once) */
+	struct event *ev_watchdog;	/* WATCHDOG=1 pings, or NULL */
+	char status[SDNOTIFY_STATUS_MAX + 1];	/* the last STATUS= sent */
 	struct node *node;		/* the engine */
 	struct ctl *ctl;		/* the control socket */
 	struct rpc_daemon rpcd;		/* what the RPC methods reach */
@@ -72,6 +90,7 @@ struct main_state {
 
 static void main_fatalx(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
+static void main_notify_ready(struct main_state *st);
 
 /* Log at error level and stop; only before the loop runs. */
 static void
@@ -301,6 +320,7 @@ main_reload(struct main_state *st, json_t **ret_result, char *why,
 
 	PD_LOG_INFO("reloading configuration from %s",
 	    path != NULL ? path : "built-in defaults");
+	(void)sdnotify_reloading();
 	if (config_load(path, &st->env, &next, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++) {
 			PD_LOG_ERR("%s", errs.msgs[i]);
@@ -312,6 +332,8 @@ main_reload(struct main_state *st, json_t **ret_result, char *why,
 		    "running configuration", errs.n + errs.dropped,
 		    errs.n + errs.dropped == 1 ? "" : "s");
 		config_errors_clear(&errs);
+		/* still running, on the old configuration */
+		main_notify_ready(st);
 		return -1;
 	}
 	result = json_object();
@@ -325,6 +347,7 @@ main_reload(struct main_state *st, json_t **ret_result, char *why,
 		node_apply_config(st->node, &st->cfg);
 	if (changed == 0)
 		PD_LOG_INFO("reload: no changes");
+	main_notify_ready(st);
 	if (ret_result != NULL)
 		*ret_result = result;
 	else
@@ -358,13 +381,121 @@ main_control_metrics(void *arg)
 	return o;
 }
 
+/* The STATUS= text: connections by direction, known peers, DHT table. */
+static void
+main_status_text(const struct main_state *st, char *out, size_t outlen)
+{
+	struct pd_manager *m;
+	struct pd_kad_dht *dht;
+	size_t in = 0, outb = 0, conns;
+	int off;
+
+	if (st->node == NULL) {
+		snprintf(out, outlen, "starting");
+		return;
+	}
+	m = node_manager(st->node);
+	conns = pd_manager_conn_count(m, &in, &outb);
+	off = snprintf(out, outlen, "%zu peer%s connected (%zu in, %zu out), "
+	    "%zu known", conns, conns == 1 ? "" : "s", in, outb,
+	    pd_store_count(pd_manager_store(m)));
+	if ((dht = pd_manager_dht(m)) != NULL && off > 0 &&
+	    (size_t)off < outlen)
+		snprintf(out + off, outlen - (size_t)off, ", DHT table %zu",
+		    pd_kad_rt_size(pd_kad_dht_rt(dht)));
+}
+
+/* Send STATUS= if it changed since the last one. */
+static void
+main_status_update(struct main_state *st)
+{
+	char text[SDNOTIFY_STATUS_MAX + 1];
+
+	main_status_text(st, text, sizeof(text));
+	if (strcmp(text, st->status) == 0)
+		return;
+	snprintf(st->status, sizeof(st->status), "%s", text);
+	(void)sdnotify_status(st->status);
+}
+
+static void
+main_status_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	main_status_update(arg);
+}
+
+static void
+main_watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	(void)sdnotify_watchdog();
+}
+
+/* READY=1 with the current STATUS= (startup, and after a reload). */
+static void
+main_notify_ready(struct main_state *st)
+{
+	main_status_text(st, st->status, sizeof(st->status));
+	(void)sdnotify_ready(st->status);
+}
+
+/*
+ * A debug line with PEER_ID= and REMOTE_ADDR= for the journal (node.c
+ * logs the same events at info, as plain text).
+ */
+static void
+main_log_peer_event(const struct pd_event *ev)
+{
+	char id[PD_PEERID_TEXT_MAX], addr[PD_MULTIADDR_MAX_TEXT + 1];
+	char why[4 * PD_LOG_ESCAPE_MAX + 4];
+	struct pd_log_field fields[2];
+	size_t n = 0;
+
+	if (pd_log_get_level() < PD_LOG_LEVEL_DEBUG)
+		return;
+	if (ev->peer == NULL || pd_peerid_format(ev->peer, id,
+	    sizeof(id)) < 0)
+		snprintf(id, sizeof(id), "?");
+	else
+		fields[n++] = (struct pd_log_field){ "PEER_ID", id };
+	if (ev->addr == NULL || pd_multiaddr_format(ev->addr, addr,
+	    sizeof(addr)) < 0)
+		snprintf(addr, sizeof(addr), "?");
+	else
+		fields[n++] = (struct pd_log_field){ "REMOTE_ADDR", addr };
+	if (ev->type == PD_EVENT_PEER_CONNECTED)
+		pd_log_fields(PD_LOG_LEVEL_DEBUG, fields, n,
+		    "main_event_cb: peer %s connected (%s) via %s", id,
+		    ev->inbound ? "inbound" : "outbound", addr);
+	else {
+		pd_log_escape(ev->reason != NULL ? ev->reason : "closed",
+		    ev->reason != NULL ? strlen(ev->reason) : 6, why,
+		    sizeof(why));
+		pd_log_fields(PD_LOG_LEVEL_DEBUG, fields, n,
+		    "main_event_cb: peer %s disconnected: %s", id, why);
+	}
+}
+
 /* Manager events become notifications for subscribed clients. */
 static void
 main_event_cb(const struct pd_event *ev, void *arg)
 {
+	static const struct timeval zero = { 0, 0 };
 	struct main_state *st = arg;
 	json_t *params;
 
+	if (ev->type == PD_EVENT_PEER_CONNECTED ||
+	    ev->type == PD_EVENT_PEER_DISCONNECTED) {
+		main_log_peer_event(ev);
+		/* one STATUS= per loop turn, however many changed */
+		if (st->ev_status_now != NULL &&
+		    !evtimer_pending(st->ev_status_now, NULL))
+			evtimer_add(st->ev_status_now, &zero);
+	}
 	if (st->ctl == NULL)
 		return;
 	params = rpc_event_json(ev);
@@ -377,13 +508,26 @@ static void
 main_start_control(struct main_state *st)
 {
 	struct ctl_config cc;
-	char dir[4096], why[MAIN_WHY_MAX];
+	char dir[4096], why[MAIN_WHY_MAX], inherited[sizeof(dir)];
 	struct group *gr;
+	int fd;
 
-	snprintf(dir, sizeof(dir), "%s", st->cfg.control_socket);
-	if (paths_mkdir_p(dirname(dir), 0755, why, sizeof(why)) < 0)
-		main_fatalx("control socket directory: %s", why);
 	ctl_config_init(&cc, st->cfg.control_socket);
+	if ((fd = sdnotify_listen_fd(inherited, sizeof(inherited))) >= 0) {
+		/* peerdiscd.socket: systemd made it; its path wins */
+		if (inherited[0] != '\0' &&
+		    strcmp(inherited, st->cfg.control_socket) != 0)
+			PD_LOG_WARN("control socket: using %s from socket "
+			    "activation, not control.socket %s", inherited,
+			    st->cfg.control_socket);
+		if (inherited[0] != '\0')
+			cc.path = inherited;
+		cc.listen_fd = fd;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", st->cfg.control_socket);
+		if (paths_mkdir_p(dirname(dir), 0755, why, sizeof(why)) < 0)
+			main_fatalx("control socket directory: %s", why);
+	}
 	cc.mode = st->cfg.control_socket_mode;
 	if (st->cfg.control_admin_group[0] != '\0') {
 		if ((gr = getgrnam(st->cfg.control_admin_group)) == NULL)
@@ -393,6 +537,7 @@ main_start_control(struct main_state *st)
 	}
 	st->rpcd.m = node_manager(st->node);
 	st->rpcd.boot = node_bootstrap(st->node);
+	st->rpcd.mdns = node_mdns(st->node);
 	st->rpcd.version = PACKAGE_VERSION;
 	st->rpcd.reload = main_rpc_reload;
 	st->rpcd.reload_arg = st;
@@ -400,8 +545,11 @@ main_start_control(struct main_state *st)
 	st->rpcd.control_arg = st;
 	st->ctl = ctl_new(st->base, &cc, rpc_methods, rpc_nmethods, &st->rpcd,
 	    why, sizeof(why));
-	if (st->ctl == NULL)
+	if (st->ctl == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
 		main_fatalx("control socket: %s", why);
+	}
 	st->ev_sub = pd_manager_on_event(node_manager(st->node),
 	    PD_EVENT_MASK_ALL, main_event_cb, st);
 }
@@ -418,6 +566,7 @@ main_signal_cb(evutil_socket_t sig, short events, void *arg)
 	}
 	PD_LOG_INFO("%s received; shutting down",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	(void)sdnotify_stopping();
 	event_base_loopexit(st->base, NULL);
 }
 
@@ -469,13 +618,52 @@ main_start_node(struct main_state *st, const struct pd_privkey *key)
 			PD_LOG_WARN("--dial %s: %s", st->dials[i], why);
 }
 
+/*
+ * The systemd side of a started daemon: the STATUS= timers, the watchdog
+ * pings at half the interval systemd asked for, then READY=1.
+ */
+static void
+main_start_notify(struct main_state *st)
+{
+	struct timeval tv = { MAIN_STATUS_INTERVAL_S, 0 };
+	uint64_t wd;
+
+	st->ev_status = event_new(st->base, -1, EV_PERSIST, main_status_cb,
+	    st);
+	st->ev_status_now = evtimer_new(st->base, main_status_cb, st);
+	if (st->ev_status == NULL || st->ev_status_now == NULL ||
+	    event_add(st->ev_status, &tv) < 0)
+		main_fatalx("cannot create the status timers");
+	if ((wd = sdnotify_watchdog_usec()) > 0) {
+		wd /= 2;
+		tv.tv_sec = (time_t)(wd / 1000000u);
+		tv.tv_usec = (suseconds_t)(wd % 1000000u);
+		st->ev_watchdog = event_new(st->base, -1, EV_PERSIST,
+		    main_watchdog_cb, st);
+		if (st->ev_watchdog == NULL || event_add(st->ev_watchdog,
+		    &tv) < 0)
+			main_fatalx("cannot create the watchdog timer");
+		PD_LOG_INFO("watchdog: pinging systemd every %" PRIu64 " ms",
+		    wd / 1000u);
+		(void)sdnotify_watchdog();
+	}
+	main_notify_ready(st);
+}
+
 static void
 main_teardown(struct main_state *st)
 {
 	ctl_free(st->ctl);
 	st->ctl = NULL;
-	node_free(st->node);
+	node_free(st->node);		/* may still emit disconnections */
 	st->node = NULL;
+	if (st->ev_watchdog != NULL)
+		event_free(st->ev_watchdog);
+	if (st->ev_status_now != NULL)
+		event_free(st->ev_status_now);
+	if (st->ev_status != NULL)
+		event_free(st->ev_status);
+	st->ev_watchdog = st->ev_status_now = st->ev_status = NULL;
 	if (st->ev_hup != NULL)
 		event_free(st->ev_hup);
 	if (st->ev_term != NULL)
@@ -502,7 +690,15 @@ main(int argc, char **argv)
 		return main_config_only(&st);
 
 	signal(SIGPIPE, SIG_IGN);
-	pd_log_set_sink(main_log_sink, NULL);
+	/*
+	 * systemd connected stderr to the journal: native records with
+	 * fields, or (no libsystemd, no journal socket) "<N>" lines that
+	 * journald reads as priorities.
+	 */
+	if (sdnotify_journal_stream_is(getenv("JOURNAL_STREAM"), STDERR_FILENO))
+		pd_log_set_fields_sink(sdnotify_journal_sink, NULL);
+	else
+		pd_log_set_sink(main_log_sink, NULL);
 	main_setup_loop(&st);		/* signals wait for the loop from here */
 	main_load_config(&st);
 	if (paths_mkdir_p(st.cfg.node_state_dir, MAIN_STATE_DIR_MODE, why,
@@ -513,9 +709,11 @@ main(int argc, char **argv)
 	main_start_node(&st, &key);
 	pd_privkey_clear(&key);
 	main_start_control(&st);
+	main_start_notify(&st);
 
 	if (event_base_dispatch(st.base) < 0) {
 		PD_LOG_ERR("event loop failed");
+		(void)sdnotify_stopping();
 		main_teardown(&st);
 		return EXIT_FAILURE;
 	}

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "discovery/bootstrap.h"
+#include "discovery/mdns.h"
 #include "kad/dht.h"
 #include "net/conn.h"
 #include "net/pnet.h"
@@ -34,6 +35,7 @@ struct node {
 	struct pd_manager *m;
 	struct pd_event_sub *log_sub;
 	struct pd_bootstrap *boot;
+	struct pd_disc_mdns *mdns;	/* mDNS discovery */
 	struct event *dht_watch;	/* re-bootstrap an empty DHT table */
 	int64_t dht_watch_ms;		/* its back-off */
 };
@@ -49,6 +51,42 @@ node_set_bootstrap(struct node *n, const struct pd_config *cfg, char *why,
 	return pd_bootstrap_set_peers(n->boot,
 	    (const char *const *)cfg->bootstrap_peers.items,
 	    cfg->bootstrap_enabled ? cfg->bootstrap_peers.n : 0, why, whylen);
+}
+
+/* The [mdns] interface lists of cfg, live. */
+static int
+node_set_mdns_lists(struct node *n, const struct pd_config *cfg, char *why,
+    size_t whylen)
+{
+	return pd_disc_mdns_set_interfaces(n->mdns,
+	    (const char *const *)cfg->mdns_interfaces.items,
+	    cfg->mdns_interfaces.n,
+	    (const char *const *)cfg->mdns_deny_interfaces.items,
+	    cfg->mdns_deny_interfaces.n, why, whylen);
+}
+
+/* mDNS discovery from [mdns] (the pnet fingerprint comes at start). */
+static int
+node_new_mdns(struct node *n, const struct pd_config *cfg, char *why,
+    size_t whylen)
+{
+	struct pd_disc_mdns_config dc;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.enabled = cfg->mdns_enabled;
+	dc.service = cfg->mdns_service;
+	dc.interval_ms = (int64_t)cfg->mdns_interval;
+	dc.allow = (const char *const *)cfg->mdns_interfaces.items;
+	dc.nallow = cfg->mdns_interfaces.n;
+	dc.deny = (const char *const *)cfg->mdns_deny_interfaces.items;
+	dc.ndeny = cfg->mdns_deny_interfaces.n;
+	if (pd_disc_mdns_new(n->base, &dc, &n->mdns, why, whylen) < 0)
+		return -1;
+	if (pd_manager_add_discovery(n->m, pd_disc_mdns_ops(), n->mdns) < 0) {
+		snprintf(why, whylen, "too many discoveries");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -357,6 +395,11 @@ node_new(struct event_base *base, const struct pd_config *cfg,
 			goto fail;
 		}
 	}
+	if (node_new_mdns(n, cfg, why, sizeof(why)) < 0) {
+		if (asprintf(cause, "mdns: %s", why) < 0)
+			*cause = NULL;
+		goto fail;
+	}
 	if (pd_manager_dht(n->m) != NULL &&
 	    (n->dht_watch = evtimer_new(base, node_dht_watch_cb, n)) != NULL) {
 		struct timeval tv = { NODE_DHT_WATCH_MS / 1000, 0 };
@@ -398,6 +441,12 @@ node_bootstrap(const struct node *n)
 	return n->boot;
 }
 
+struct pd_disc_mdns *
+node_mdns(const struct node *n)
+{
+	return n->mdns;
+}
+
 struct pd_manager *
 node_manager(const struct node *n)
 {
@@ -422,6 +471,11 @@ node_apply_config(struct node *n, const struct pd_config *cfg)
 
 		if (node_set_bootstrap(n, cfg, why, sizeof(why)) < 0)
 			PD_LOG_WARN("bootstrap.peers not applied: %s", why);
+		if (node_set_mdns_lists(n, cfg, why, sizeof(why)) < 0)
+			PD_LOG_WARN("mdns interface lists not applied: %s",
+			    why);
+		if (pd_disc_mdns_set_enabled(n->mdns, cfg->mdns_enabled) < 0)
+			PD_LOG_WARN("mdns.enabled not applied: out of memory");
 	}
 	node_protected(mc, cfg);
 	pd_manager_set_protected(n->m, mc->protected_ids, mc->nprotected);
@@ -437,5 +491,6 @@ node_free(struct node *n)
 		event_free(n->dht_watch);
 	pd_manager_free(n->m);
 	pd_bootstrap_free(n->boot);
+	pd_disc_mdns_free(n->mdns);
 	free(n);
 }

@@ -26,6 +26,8 @@ struct node *node_new(struct event_base *base, const struct pd_config *cfg,
 struct pd_manager *node_manager(const struct node *n);
 /* The bootstrap discovery (discovery.bootstrap, node.info). */
 struct pd_bootstrap *node_bootstrap(const struct node *n);
+/* The mDNS discovery (discovery.local, node.info, metrics). */
+struct pd_disc_mdns *node_mdns(const struct node *n);
 /* Dial a multiaddr (text); the outcome is logged.  0 or -1 with why. */
 int node_dial(struct node *n, const char *addr, char *why, size_t whylen);
 /* Apply the live keys of cfg (limits, protected peers). */

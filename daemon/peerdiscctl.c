@@ -55,6 +55,7 @@ enum {
 /* Command-specific options a command accepts. */
 #define CLI_OPT_ALL 0x1		/* --all */
 #define CLI_OPT_LIMIT 0x2	/* --limit N */
+#define CLI_OPT_PROMETHEUS 0x4	/* --prometheus */
 
 /* The state of one run. */
 struct cli {
@@ -62,6 +63,7 @@ struct cli {
 	bool json;			/* --json */
 	int timeout_ms;			/* --timeout */
 	bool all;			/* --all */
+	bool prometheus;		/* --prometheus */
 	uint64_t limit;			/* --limit, 0 when not given */
 	unsigned int opts_given;	/* CLI_OPT_* seen on the line */
 	struct pd_client *client;
@@ -385,6 +387,7 @@ enum cli_col {
 	COL_AGENT,
 	COL_STATE,
 	COL_ADDRS,
+	COL_IFACE,
 };
 
 static const char *const cli_col_head[] = {
@@ -396,6 +399,7 @@ static const char *const cli_col_head[] = {
 	[COL_AGENT] = "AGENT",
 	[COL_STATE] = "STATE",
 	[COL_ADDRS] = "ADDRESSES",
+	[COL_IFACE] = "INTERFACE",
 };
 
 /* One cell of a peer row (malloc'd). */
@@ -426,6 +430,8 @@ cli_peer_cell(json_t *peer, enum cli_col col)
 		return cli_field(peer, "state");
 	case COL_ADDRS:
 		return cli_first_addr(peer, "addrs");
+	case COL_IFACE:
+		return cli_field(peer, "interface");
 	}
 	return cli_fmt("-");
 }
@@ -767,6 +773,17 @@ cli_print_found(struct cli *cli, json_t *result)
 	cli_print_peers(result, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
+/* local: the peers mDNS found, with the interface each came from. */
+static void
+cli_print_local(struct cli *cli, json_t *result)
+{
+	static const enum cli_col cols[] = { COL_ID, COL_CONNECTED,
+		COL_IFACE, COL_ADDRS };
+
+	(void)cli;
+	cli_print_peers(result, cols, sizeof(cols) / sizeof(cols[0]));
+}
+
 static void
 cli_print_bootstrap(struct cli *cli, json_t *result)
 {
@@ -865,6 +882,202 @@ cli_print_reload(struct cli *cli, json_t *result)
 	    "applied")));
 	cli_kv_w(CLI_RELOAD_WIDTH, "needs restart", cli_keys(
 	    json_object_get(result, "needs_restart")));
+}
+
+/* ----- metrics ----- */
+
+/* The kinds of numbers in the metrics result. */
+enum cli_metric_kind {
+	CLI_METRIC_COUNTER,
+	CLI_METRIC_GAUGE,
+};
+
+/* What a metric means (the # HELP line); peerdisc-control(7) "metrics". */
+struct cli_metric_help {
+	const char *group;		/* "counters", "gauges", "control" */
+	const char *key;
+	const char *help;
+};
+
+static const struct cli_metric_help cli_metric_helps[] = {
+	{ "counters", "dials", "Addresses dialed." },
+	{ "counters", "dial_failures", "Addresses dialed that failed." },
+	{ "counters", "connections_inbound", "Inbound connections opened." },
+	{ "counters", "connections_outbound", "Outbound connections opened." },
+	{ "counters", "identify_ok", "Identify exchanges received." },
+	{ "counters", "identify_failed", "Identify exchanges that failed." },
+	{ "counters", "store_saves", "Writes of the peer store file." },
+	{ "counters", "store_save_failures",
+	  "Writes of the peer store file that failed." },
+	{ "counters", "peers_discovered", "Peers reported by discoveries." },
+	{ "counters", "trims", "Connection trims that closed peers." },
+	{ "counters", "peers_trimmed", "Peers closed by connection trims." },
+	{ "counters", "dials_queued",
+	  "Connect requests that waited for the dial budget." },
+	{ "counters", "dials_deferred",
+	  "Dials deferred because the dial budget was spent." },
+	{ "counters", "refused_inbound_total_cap",
+	  "Inbound connections refused at peers.max_inbound." },
+	{ "counters", "refused_inbound_per_ip",
+	  "Inbound connections refused at peers.max_per_ip." },
+	{ "counters", "refused_inbound_rate",
+	  "Inbound connections refused at peers.inbound_rate_per_ip." },
+	{ "counters", "dht_requests_served", "DHT requests answered." },
+	{ "counters", "dht_requests_rate_limited",
+	  "DHT requests refused by dht.peer_request_rate." },
+	{ "counters", "dht_bad_requests",
+	  "DHT requests that did not decode or carried an invalid record." },
+	{ "counters", "dht_records_stored",
+	  "PUT_VALUE records from peers accepted." },
+	{ "counters", "dht_records_rejected",
+	  "PUT_VALUE records from peers rejected." },
+	{ "gauges", "connections_inbound", "Open inbound connections." },
+	{ "gauges", "connections_outbound", "Open outbound connections." },
+	{ "gauges", "dialing", "Connect requests in flight." },
+	{ "gauges", "peers_known", "Peers in the peer store." },
+	{ "gauges", "uptime_s", "Seconds since the node started." },
+	{ "gauges", "rss_bytes", "Resident set size of peerdiscd in bytes." },
+	{ "gauges", "dht_routing_table_size",
+	  "Peers in the DHT routing table." },
+	{ "gauges", "dht_provider_records", "DHT provider records held." },
+	{ "gauges", "dht_value_records", "DHT value records held." },
+	{ "control", "clients", "Control socket clients connected." },
+	{ "control", "accepted", "Control socket connections accepted." },
+	{ "control", "refused", "Control socket connections refused." },
+	{ "control", "dropped", "Slow control socket clients dropped." },
+	{ "control", "requests", "Control socket requests." },
+	{ "control", "errors", "Control socket requests answered with an "
+	  "error." },
+};
+
+/* The members of the "control" object that are gauges (others count). */
+static bool
+cli_metric_control_gauge(const char *key)
+{
+	return strcmp(key, "clients") == 0;
+}
+
+static const char *
+cli_metric_help(const char *group, const char *key)
+{
+	for (size_t i = 0; i < sizeof(cli_metric_helps) /
+	    sizeof(cli_metric_helps[0]); i++)
+		if (strcmp(cli_metric_helps[i].group, group) == 0 &&
+		    strcmp(cli_metric_helps[i].key, key) == 0)
+			return cli_metric_helps[i].help;
+	return NULL;
+}
+
+/*
+ * The Prometheus name of a metric (malloc'd): peerdisc_, "control_" for
+ * the control socket's, the key with every character outside
+ * [a-zA-Z0-9_] made '_', and "_total" for a counter.
+ */
+static char *
+cli_metric_name(const char *group, const char *key,
+    enum cli_metric_kind kind)
+{
+	size_t n = strlen(key);
+	bool total = kind == CLI_METRIC_COUNTER && !(n >= 6 &&
+	    strcmp(key + n - 6, "_total") == 0);
+	char *name = cli_fmt("peerdisc_%s%s%s",
+	    strcmp(group, "control") == 0 ? "control_" : "", key,
+	    total ? "_total" : "");
+
+	for (char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_'))
+			*p = '_';
+	return name;
+}
+
+/* A metric's value as text (malloc'd), or NULL when it is not a number. */
+static char *
+cli_metric_value(json_t *v)
+{
+	if (json_is_integer(v))
+		return cli_fmt("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_real(v) && isfinite(json_real_value(v)))
+		return cli_fmt("%.17g", json_real_value(v));
+	return NULL;
+}
+
+/* One group of the result as Prometheus text (HELP, TYPE, sample). */
+static void
+cli_prometheus_group(json_t *result, const char *group)
+{
+	const char *key, *help;
+	char *name, *value;
+	enum cli_metric_kind kind;
+	json_t *v;
+
+	json_object_foreach(json_object_get(result, group), key, v) {
+		if ((value = cli_metric_value(v)) == NULL)
+			continue;
+		if (strcmp(group, "gauges") == 0 || (strcmp(group,
+		    "control") == 0 && cli_metric_control_gauge(key)))
+			kind = CLI_METRIC_GAUGE;
+		else
+			kind = CLI_METRIC_COUNTER;
+		name = cli_metric_name(group, key, kind);
+		help = cli_metric_help(group, key);
+		printf("# HELP %s ", name);
+		if (help != NULL)
+			printf("%s\n", help);
+		else
+			printf("peerdisc %s (metrics method, %s).\n",
+			    kind == CLI_METRIC_COUNTER ? "counter" : "gauge",
+			    group);
+		printf("# TYPE %s %s\n%s %s\n", name,
+		    kind == CLI_METRIC_COUNTER ? "counter" : "gauge", name,
+		    value);
+		free(name);
+		free(value);
+	}
+}
+
+/*
+ * metrics: a table (METRIC, TYPE, VALUE), or with --prometheus every
+ * counter and gauge in the Prometheus text exposition format (version
+ * 0.0.4, what node_exporter's textfile collector reads).
+ */
+static void
+cli_print_metrics(struct cli *cli, json_t *result)
+{
+	static const char *const groups[] = { "counters", "gauges",
+		"control" };
+	struct cli_table t = { .ncols = 3, .head = { "METRIC", "TYPE",
+		"VALUE" } };
+	char *row[CLI_MAX_COLS];
+	const char *key;
+	char *value;
+	bool gauge;
+	json_t *v;
+
+	if (cli->prometheus) {
+		for (size_t g = 0; g < 3; g++)
+			cli_prometheus_group(result, groups[g]);
+		return;
+	}
+	for (size_t g = 0; g < 3; g++) {
+		json_object_foreach(json_object_get(result, groups[g]), key,
+		    v) {
+			if ((value = cli_metric_value(v)) == NULL)
+				continue;
+			gauge = g == 1 || (g == 2 &&
+			    cli_metric_control_gauge(key));
+			row[0] = g == 2 ? cli_fmt("control.%s", key) :
+			    cli_fmt("%s", key);
+			row[1] = cli_fmt("%s", gauge ? "gauge" : "counter");
+			row[2] = value;
+			/* keys come from the daemon: keep them printable */
+			value = cli_clean(row[0]);
+			free(row[0]);
+			row[0] = value;
+			cli_table_add(&t, row);
+		}
+	}
+	cli_table_print(&t);
 }
 
 /* ----- status ----- */
@@ -1178,7 +1391,7 @@ static const struct cli_cmd cli_cmds[] = {
 	  1, 1, 0, "discovery.unadvertise", cli_build_ns,
 	  cli_print_unadvertise, NULL },
 	{ "local", "", "peers found by mDNS on the local network",
-	  0, 0, 0, "discovery.local", NULL, cli_print_found, NULL },
+	  0, 0, 0, "discovery.local", NULL, cli_print_local, NULL },
 	{ "bootstrap", "", "the bootstrap peers and their state",
 	  0, 0, 0, "discovery.bootstrap", NULL, cli_print_bootstrap, NULL },
 	{ "dht find-peer", "ID", "look a peer up in the DHT",
@@ -1195,6 +1408,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  2, 2, 0, "dht.put_value", cli_build_put, cli_print_put, NULL },
 	{ "watch", "[EVENT...]", "print events as they happen (default: all)",
 	  0, -1, 0, NULL, NULL, NULL, cli_run_watch },
+	{ "metrics", "[--prometheus]", "counters and gauges (--prometheus: "
+	  "Prometheus text)", 0, 0, CLI_OPT_PROMETHEUS, "metrics", NULL,
+	  cli_print_metrics, NULL },
 	{ "reload", "", "re-read the configuration file",
 	  0, 0, 0, "config.reload", NULL, cli_print_reload, NULL },
 	{ "call", "METHOD [JSON-PARAMS]", "call any method; print its result",
@@ -1296,13 +1512,14 @@ cli_lookup(char **words, int nwords, int *ret_used)
 static int
 cli_options(struct cli *cli, int argc, char **argv, int *ret_status)
 {
-	enum { OPT_ALL = 256, OPT_LIMIT };
+	enum { OPT_ALL = 256, OPT_LIMIT, OPT_PROMETHEUS };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1333,6 +1550,10 @@ cli_options(struct cli *cli, int argc, char **argv, int *ret_status)
 		case OPT_ALL:
 			cli->all = true;
 			cli->opts_given |= CLI_OPT_ALL;
+			break;
+		case OPT_PROMETHEUS:
+			cli->prometheus = true;
+			cli->opts_given |= CLI_OPT_PROMETHEUS;
 			break;
 		case OPT_LIMIT:
 			if (pd_parse_uint(optarg, 1, CLI_MAX_LIMIT, &v, why,
@@ -1390,7 +1611,7 @@ cli_command(struct cli *cli, int argc, char **argv, int first)
 	if (extra != 0)
 		return cli_usage_error(cli->cmd, "%s does not take %s",
 		    cli->cmd->name, (extra & CLI_OPT_ALL) ? "--all" :
-		    "--limit");
+		    (extra & CLI_OPT_LIMIT) ? "--limit" : "--prometheus");
 	return CLI_EXIT_OK;
 }
 

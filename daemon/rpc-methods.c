@@ -4,9 +4,11 @@
  * internal structs never leak onto the wire as they are).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/base.h"
 #include "core/error.h"
@@ -15,6 +17,7 @@
 #include "net/conn.h"
 #include "core/time.h"
 #include "discovery/bootstrap.h"
+#include "discovery/mdns.h"
 #include "peer/connmgr.h"
 #include "peer/manager.h"
 #include "rpc-methods.h"
@@ -258,7 +261,6 @@ rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
 	    json_integer((json_int_t)pd_manager_conn_count(m, NULL, NULL)));
 	json_object_set_new(o, "peers_known",
 	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
-	/* mDNS is not built yet. */
 	if (pd_manager_dht(m) != NULL) {
 		struct pd_kad_dht *kd = pd_manager_dht(m);
 
@@ -275,8 +277,25 @@ rpc_node_info(struct rpc_ctx *ctx, json_t *params, void *arg)
 		json_object_set_new(dht, "routing_table_size", json_integer(0));
 		json_object_set_new(dht, "available", json_false());
 	}
-	json_object_set_new(mdns, "enabled", json_false());
-	json_object_set_new(mdns, "available", json_false());
+	if (d->mdns != NULL) {
+		char names[PD_MDNS_MAX_IFACES][IFNAMSIZ];
+		size_t ni = pd_disc_mdns_interfaces(d->mdns, names,
+		    PD_MDNS_MAX_IFACES);
+		json_t *ifs = json_array();
+
+		for (size_t i = 0; i < ni; i++)
+			json_array_append_new(ifs, json_string(names[i]));
+		json_object_set_new(mdns, "enabled",
+		    json_boolean(pd_disc_mdns_enabled(d->mdns)));
+		json_object_set_new(mdns, "available", json_true());
+		json_object_set_new(mdns, "interfaces", ifs);
+		json_object_set_new(mdns, "service",
+		    json_string(pd_disc_mdns_service(d->mdns)));
+	} else {
+		json_object_set_new(mdns, "enabled", json_false());
+		json_object_set_new(mdns, "available", json_false());
+		json_object_set_new(mdns, "interfaces", json_array());
+	}
 	if (rpc_daemon(ctx)->boot != NULL) {
 		size_t nconn = 0, ncfg = pd_bootstrap_count(rpc_daemon(ctx)->boot,
 		    &nconn);
@@ -638,6 +657,28 @@ rpc_config_reload(struct rpc_ctx *ctx, json_t *params, void *arg)
 	rpc_reply_result(ctx, result);
 }
 
+/*
+ * The resident set size of this process in bytes, from the second field
+ * of /proc/self/statm (pages); -1 when it cannot be read (no /proc).
+ */
+static long long
+rpc_rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long long size, resident;
+	long page = sysconf(_SC_PAGESIZE);
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2 || page <= 0 || resident > (unsigned long long)LLONG_MAX /
+	    (unsigned long long)page)
+		return -1;
+	return (long long)(resident * (unsigned long long)page);
+}
+
 static void
 rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 {
@@ -646,6 +687,7 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 	struct pd_manager_stats st;
 	struct pd_connmgr_stats cs;
 	size_t in, out;
+	long long rss;
 	json_t *o = json_object(), *c = json_object(), *g = json_object();
 
 	(void)params;
@@ -706,6 +748,23 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 		json_object_set_new(g, "dht_value_records", json_integer(
 		    (json_int_t)pd_kad_dht_record_count(pd_manager_dht(m))));
 	}
+	if (d->mdns != NULL) {
+		struct pd_mdns_stats ms;
+
+		pd_disc_mdns_stats(d->mdns, &ms);
+		json_object_set_new(c, "mdns_packets_in",
+		    json_integer((json_int_t)ms.packets_in));
+		json_object_set_new(c, "mdns_packets_out",
+		    json_integer((json_int_t)ms.packets_out));
+		json_object_set_new(c, "mdns_bytes_in",
+		    json_integer((json_int_t)ms.bytes_in));
+		json_object_set_new(c, "mdns_bytes_out",
+		    json_integer((json_int_t)ms.bytes_out));
+		json_object_set_new(c, "mdns_packets_dropped",
+		    json_integer((json_int_t)ms.packets_dropped));
+		json_object_set_new(c, "mdns_peers_learnt",
+		    json_integer((json_int_t)ms.peers_learnt));
+	}
 	pd_manager_conn_count(m, &in, &out);
 	json_object_set_new(g, "connections_inbound",
 	    json_integer((json_int_t)in));
@@ -717,6 +776,9 @@ rpc_metrics(struct rpc_ctx *ctx, json_t *params, void *arg)
 	    json_integer((json_int_t)pd_store_count(pd_manager_store(m))));
 	json_object_set_new(g, "uptime_s", json_integer((pd_manager_now() -
 	    pd_manager_started_at(m)) / 1000));
+	rss = rpc_rss_bytes();
+	if (rss >= 0)
+		json_object_set_new(g, "rss_bytes", json_integer((json_int_t)rss));
 	json_object_set_new(o, "counters", c);
 	json_object_set_new(o, "gauges", g);
 	if (d->control_metrics != NULL)
@@ -1038,6 +1100,55 @@ rpc_closest_cb(int result, const struct pd_kad_query_peer *const *peers,
 	rpc_reply_result(ctx, o);
 }
 
+/*
+ * discovery.local: the peers mDNS learnt (not expired), each as a peer
+ * object (the store's when it still knows the peer) plus the interface of
+ * the last answer and when it came.
+ */
+static void
+rpc_discovery_local(struct rpc_ctx *ctx, json_t *params, void *arg)
+{
+	struct rpc_daemon *d = rpc_daemon(ctx);
+	struct pd_mdns_peer_info *info;
+	json_t *a, *o;
+	size_t n;
+
+	(void)params;
+	(void)arg;
+	if (d->mdns == NULL || !pd_disc_mdns_enabled(d->mdns)) {
+		rpc_reply_error(ctx, RPC_UNAVAILABLE, "mDNS is disabled");
+		return;
+	}
+	if ((info = calloc(PD_MDNS_MAX_PEERS, sizeof(*info))) == NULL) {
+		rpc_reply_error(ctx, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	n = pd_disc_mdns_peers(d->mdns, info, PD_MDNS_MAX_PEERS);
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct pd_peer *p = pd_store_get(pd_manager_store(d->m),
+		    &info[i].id);
+
+		if (p != NULL) {
+			o = rpc_peer_json(p);
+		} else {
+			o = json_object();
+			json_object_set_new(o, "id",
+			    rpc_peerid_json(&info[i].id));
+			json_object_set_new(o, "addrs", json_array());
+		}
+		json_object_set_new(o, "interface",
+		    json_string(info[i].ifname));
+		json_object_set_new(o, "last_seen_mdns",
+		    json_integer(info[i].last_seen_ms));
+		json_array_append_new(a, o);
+	}
+	free(info);
+	o = json_object();
+	json_object_set_new(o, "peers", a);
+	rpc_reply_result(ctx, o);
+}
+
 static void
 rpc_dht_closest_peers(struct rpc_ctx *ctx, json_t *params, void *arg)
 {
@@ -1237,6 +1348,7 @@ const struct rpc_method rpc_methods[] = {
 	{ "dht.put_value", rpc_dht_put_value, true },
 	{ "discovery.find", rpc_discovery_find, false },
 	{ "discovery.bootstrap", rpc_discovery_bootstrap, false },
+	{ "discovery.local", rpc_discovery_local, false },
 	{ "discovery.advertise", rpc_discovery_advertise, true },
 	{ "discovery.unadvertise", rpc_discovery_unadvertise, true },
 };

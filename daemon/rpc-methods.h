@@ -19,6 +19,7 @@ struct pd_peer;
 struct rpc_daemon {
 	struct pd_manager *m;
 	struct pd_bootstrap *boot;		/* NULL: no bootstrap discovery */
+	struct pd_disc_mdns *mdns;		/* NULL: no mDNS discovery */
 	const char *version;
 	/*
 	 * Re-read the configuration (config.reload, SIGHUP).  On success

@@ -12,6 +12,8 @@
 
 static pd_log_sink_cb log_sink;
 static void *log_sink_arg;
+static pd_log_fields_sink_cb log_fields_sink;
+static void *log_fields_sink_arg;
 static enum pd_log_level log_level = PD_LOG_LEVEL_INFO;
 
 void
@@ -19,6 +21,13 @@ pd_log_set_sink(pd_log_sink_cb cb, void *arg)
 {
 	log_sink = cb;
 	log_sink_arg = arg;
+}
+
+void
+pd_log_set_fields_sink(pd_log_fields_sink_cb cb, void *arg)
+{
+	log_fields_sink = cb;
+	log_fields_sink_arg = arg;
 }
 
 void
@@ -63,21 +72,72 @@ pd_log_level_name(enum pd_log_level level)
 	return "unknown";
 }
 
-void
-pd_logv(enum pd_log_level level, const char *fmt, va_list ap)
+int
+pd_log_field_name_ok(const char *name)
 {
-	char line[PD_LOG_LINE_MAX];
-	int saved_errno = errno;
+	size_t i;
 
-	if (level > log_level)
-		return;
+	if (name == NULL || name[0] == '\0' || name[0] == '_')
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i == PD_LOG_FIELD_NAME_MAX)
+			return 0;
+		if (!((name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Format and hand one record to the installed sink. */
+static void
+log_emit(enum pd_log_level level, const struct pd_log_field *fields,
+    size_t nfields, const char *fmt, va_list ap)
+{
+	struct pd_log_field kept[PD_LOG_MAX_FIELDS];
+	char line[PD_LOG_LINE_MAX];
+	size_t nkept = 0;
+
 	line[0] = '\0';	/* defined even if vsnprintf fails */
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_sink != NULL)
+	if (log_fields_sink != NULL) {
+		for (size_t i = 0; i < nfields && nkept < PD_LOG_MAX_FIELDS;
+		    i++)
+			if (fields[i].value != NULL &&
+			    pd_log_field_name_ok(fields[i].name))
+				kept[nkept++] = fields[i];
+		log_fields_sink(level, line, nkept > 0 ? kept : NULL, nkept,
+		    log_fields_sink_arg);
+	} else if (log_sink != NULL)
 		log_sink(level, line, log_sink_arg);
 	else
 		fprintf(stderr, "peerdisc: %s: %s\n", pd_log_level_name(level),
 		    line);
+}
+
+void
+pd_logv(enum pd_log_level level, const char *fmt, va_list ap)
+{
+	int saved_errno = errno;
+
+	if (level > log_level)
+		return;
+	log_emit(level, NULL, 0, fmt, ap);
+	errno = saved_errno;
+}
+
+void
+pd_log_fields(enum pd_log_level level, const struct pd_log_field *fields,
+    size_t nfields, const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	log_emit(level, fields, nfields, fmt, ap);
+	va_end(ap);
 	errno = saved_errno;
 }
 

@@ -28,8 +28,35 @@ enum pd_log_level {
 typedef void (*pd_log_sink_cb)(enum pd_log_level level, const char *msg,
     void *arg);
 
+/*
+ * One structured field of a log record, for sinks that keep them (the
+ * journal: PEER_ID=, REMOTE_ADDR=).  name is upper-case [A-Z0-9_], not
+ * starting with '_', at most PD_LOG_FIELD_NAME_MAX chars; value is a
+ * NUL-terminated string, escaped if untrusted.  Both borrowed.
+ */
+struct pd_log_field {
+	const char *name;
+	const char *value;
+};
+
+#define PD_LOG_MAX_FIELDS 8		/* fields per record; more are dropped */
+#define PD_LOG_FIELD_NAME_MAX 64	/* chars of a field name */
+
+/*
+ * A sink that also receives the fields (nfields is 0 for records from
+ * pd_log()/pd_logv(); fields may then be NULL).
+ */
+typedef void (*pd_log_fields_sink_cb)(enum pd_log_level level,
+    const char *msg, const struct pd_log_field *fields, size_t nfields,
+    void *arg);
+
 /* Install the sink (NULL restores the stderr default). */
 void pd_log_set_sink(pd_log_sink_cb cb, void *arg);
+/*
+ * Install a fields sink (NULL removes it).  While one is installed it
+ * receives every record and the plain sink is not called.
+ */
+void pd_log_set_fields_sink(pd_log_fields_sink_cb cb, void *arg);
 /* Messages above this level are dropped before formatting. */
 void pd_log_set_level(enum pd_log_level level);
 enum pd_log_level pd_log_get_level(void);
@@ -41,6 +68,17 @@ void pd_log(enum pd_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pd_logv(enum pd_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/*
+ * Like pd_log(), with fields[0..nfields) attached (at most
+ * PD_LOG_MAX_FIELDS are passed on; fields with a NULL value or an invalid
+ * name are skipped).  A plain sink gets the message only, so the message
+ * itself must still say what matters (the peer, the address).
+ */
+void pd_log_fields(enum pd_log_level level, const struct pd_log_field *fields,
+    size_t nfields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* True if name is a valid field name (see struct pd_log_field). */
+int pd_log_field_name_ok(const char *name);
 
 /*
  * Escape untrusted bytes for a log line: printable ASCII is kept, anything

@@ -46,7 +46,7 @@ send {"jsonrpc":"2.0","id":@ID@,"result":{}}
 on discovery.unadvertise
 send {"jsonrpc":"2.0","id":@ID@,"result":{}}
 on discovery.local
-send {"jsonrpc":"2.0","id":@ID@,"result":{"peers":[{"id":"$B","connected":true,"sources":["mdns"],"addrs":["/ip4/192.168.1.7/tcp/4001"]}]}}
+send {"jsonrpc":"2.0","id":@ID@,"result":{"peers":[{"id":"$B","connected":true,"sources":["mdns"],"addrs":["/ip4/192.168.1.7/tcp/4001"],"interface":"eth0","last_seen_mdns":1764090000000}]}}
 on discovery.bootstrap
 send {"jsonrpc":"2.0","id":@ID@,"result":{"peers":[{"id":"$B","state":"connected","latency_ms":40,"addrs":["/dnsaddr/bootstrap.example"]},{"id":"12D3KooWCCCC","state":"backoff","addrs":[]}]}}
 on dht.find_peer
@@ -263,8 +263,8 @@ EOF
 ctl 0 local
 expect_request local '"method":"discovery.local"}'
 expect_out local <<EOF
-PEER ID       CONNECTED  SOURCES  ADDRESSES
-$B  yes        mdns     /ip4/192.168.1.7/tcp/4001
+PEER ID       CONNECTED  INTERFACE  ADDRESSES
+$B  yes        eth0       /ip4/192.168.1.7/tcp/4001
 EOF
 ctl 0 bootstrap
 expect_out bootstrap <<EOF

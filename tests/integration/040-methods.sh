@@ -262,12 +262,16 @@ expect_grep "$TMP/ctl.err" 'PEER_NOT_FOUND' "peer: unknown peer"
 out=$(rpc "$SA" peers.get '{"peer":"'"$P3"'"}')
 expect_match "$out" '^{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"PEER_NOT_FOUND","data":{"reason":"' "raw unknown peer"
 ctl_expect 4 "$SA" call peers.get '{"peer":"'"$P3"'"}'
-for m in discovery.local nonexistent.method; do
+for m in nonexistent.method; do
 	ctl_expect 5 "$SA" call "$m" '{"namespace":"x"}'
 	expect_grep "$TMP/ctl.err" 'Method not found' "call $m"
 	out=$(rpc "$SA" "$m")
 	expect_match "$out" '"error":{"code":-32601,' "raw $m"
 done
+# mdns.enabled = no here: discovery.local exists but is unavailable
+ctl_expect 5 "$SA" local
+out=$(rpc "$SA" discovery.local)
+expect_match "$out" '"error":{"code":-32006,' "raw discovery.local, mDNS off"
 ctl_expect 5 "$SA" find x
 ctl_expect 5 "$SA" peer not-a-peer-id
 out=$(rpc "$SA" peers.get '{"peer":5}')

@@ -139,7 +139,8 @@ START_TEST(test_table_keys)
 		"dht.mode", "dht.protocol", "dht.bucket_size",
 		"dht.refresh_interval", "dht.advertise",
 		"dht.diversity_filter", "dht.peer_request_rate", "mdns.enabled",
-		"mdns.interfaces", "mdns.interval", "mdns.service",
+		"mdns.interfaces", "mdns.deny_interfaces", "mdns.interval",
+		"mdns.service",
 		"bootstrap.enabled", "bootstrap.peers", "bootstrap.nameserver",
 		"control.socket",
 		"control.socket_mode", "control.admin_group", "log.level",
@@ -154,6 +155,7 @@ START_TEST(test_table_keys)
 		"peers.dial_max_inflight", "peers.dial_per_minute",
 		"peers.protected", "peers.store_max",
 		"dht.enabled", "dht.advertise", "mdns.enabled",
+		"mdns.interfaces", "mdns.deny_interfaces",
 		"bootstrap.enabled", "bootstrap.peers", "log.level",
 	};
 	size_t nlive = 0;
@@ -218,6 +220,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.dht_advertise.n, 0);
 	ck_assert(cfg.mdns_enabled);
 	ck_assert_uint_eq(cfg.mdns_interfaces.n, 0);
+	ck_assert_uint_eq(cfg.mdns_deny_interfaces.n, 0);
 	ck_assert_uint_eq(cfg.mdns_interval, 10000);
 	ck_assert_str_eq(cfg.mdns_service, "_p2p._udp.local");
 	ck_assert(cfg.bootstrap_enabled);
@@ -272,6 +275,7 @@ static const char cfg_full[] =
     "[mdns]\n"
     "enabled = off\n"
     "interfaces = eth0 wlan0\n"
+    "deny_interfaces = docker0\n"
     "interval = 1500ms\n"
     "service = _myapp._udp.local\n"
     "[bootstrap]\n"
@@ -328,6 +332,8 @@ START_TEST(test_full)
 	ck_assert(!cfg.mdns_enabled);
 	ck_assert_uint_eq(cfg.mdns_interfaces.n, 2);
 	ck_assert_str_eq(cfg.mdns_interfaces.items[0], "eth0");
+	ck_assert_uint_eq(cfg.mdns_deny_interfaces.n, 1);
+	ck_assert_str_eq(cfg.mdns_deny_interfaces.items[0], "docker0");
 	ck_assert_uint_eq(cfg.mdns_interval, 1500);
 	ck_assert_str_eq(cfg.mdns_service, "_myapp._udp.local");
 	ck_assert(!cfg.bootstrap_enabled);
@@ -399,6 +405,7 @@ START_TEST(test_print)
 	    "\n[mdns]\n"
 	    "enabled = yes\n"
 	    "interfaces =\n"
+	    "deny_interfaces =\n"
 	    "interval = 10s\n"
 	    "service = _p2p._udp.local\n"
 	    "\n[bootstrap]\n"
@@ -855,6 +862,7 @@ START_TEST(test_roundtrip_random)
 		{ "diversity_filter", "public", "off", "all" },
 		{ "peer_request_rate", "0", "100000", "" },
 		{ "interfaces", "", "lo", "eth0 eth1" },
+		{ "deny_interfaces", "", "docker0", "veth0 br-1" },
 		{ "interval", "1s", "1h", "1500ms" },
 		{ "service", "_p2p._udp.local", "a.b", "_x-y._tcp.local" },
 		{ "peers", "", "/ip4/1.2.3.4/tcp/1/p2p/" PEER_A, "" },
