@@ -18,6 +18,7 @@ cm_integration_tests = \
 	tests/integration/063-warm-restart.sh \
 	tests/integration/064-inbound-flood.sh \
 	tests/integration/065-bootstrap-dns.sh \
+	tests/integration/067-reload-bootstrap.sh \
 	tests/interop/019-bootstrap-trim.sh
 TESTS += $(cm_integration_tests)
 EXTRA_DIST += $(cm_integration_tests) tests/bench/connmgr-run.sh
