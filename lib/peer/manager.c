@@ -10,6 +10,7 @@
  * layer's dial + upgrade timeout each.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ struct pd_manager {
 	struct event *debounce_timer;	/* save after a burst */
 	struct event *expire_timer;
 	uint64_t saved_gen;
+	int store_locked;		/* unreadable at start: never save */
 	int64_t dirty_since;		/* first unsaved change (debounce) */
 	int64_t started_at;
 	int started;
@@ -726,6 +728,12 @@ pd_manager_save(struct pd_manager *m, char *why, size_t whylen)
 
 	if (m->store_file == NULL)
 		return 0;
+	if (m->store_locked) {
+		snprintf(why, whylen, "%s could not be read at start and is kept "
+		    "as it is; fix it and restart", m->store_file);
+		m->stats.store_save_failures++;
+		return PD_ERR_IO;
+	}
 	r = pd_storefile_save(m->store, m->store_file, pd_manager_now(), why,
 	    whylen);
 	if (r < 0) {
@@ -747,9 +755,25 @@ mgr_load_store(struct pd_manager *m)
 		return;
 	r = pd_storefile_load(m->store, m->store_file, pd_manager_now(), why,
 	    sizeof(why), NULL);
-	if (r < 0)
-		PD_LOG_WARN("peer store %s not loaded: %s; starting empty",
-		    m->store_file, why);
+	if (r < 0) {
+		char aside[PATH_MAX];
+
+		/*
+		 * Unreadable (permissions, I/O): never save over it.  Move it
+		 * aside like a corrupt file; if even that fails, saves stay
+		 * off for this run.
+		 */
+		snprintf(aside, sizeof(aside), "%s.unreadable-%lld",
+		    m->store_file, (long long)(pd_manager_now() / 1000));
+		if (rename(m->store_file, aside) == 0) {
+			PD_LOG_WARN("peer store %s not loaded: %s; moved to %s, "
+			    "starting empty", m->store_file, why, aside);
+		} else {
+			m->store_locked = 1;
+			PD_LOG_WARN("peer store %s not loaded: %s; starting "
+			    "empty and not saving over it", m->store_file, why);
+		}
+	}
 	else if (r > 0)
 		PD_LOG_WARN("peer store %s did not parse: %s; starting empty",
 		    m->store_file, why);
