@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <event2/event.h>
 #include <sodium.h>
 
@@ -40,6 +42,7 @@ struct node {
 	int64_t dht_watch_ms;		/* its back-off */
 };
 
+#define NODE_FD_RESERVE 32		/* descriptors kept from peers */
 #define NODE_DHT_WATCH_MS 30000		/* first re-bootstrap delay */
 #define NODE_DHT_WATCH_MAX_MS 600000	/* its cap */
 
@@ -332,6 +335,36 @@ node_manager_config(struct pd_manager_config *mc, const struct pd_config *cfg,
 }
 
 /* The connection-policy keys of [peers], as the manager takes them. */
+/*
+ * Keep descriptors for the control socket, the store and discovery: a
+ * flood of inbound connections may use the descriptor limit minus
+ * NODE_FD_RESERVE at most, so max_inbound is lowered to fit (logged once
+ * per value) and the control socket always has a descriptor left.
+ */
+static void
+node_fd_budget(struct pd_manager_config *mc)
+{
+	static unsigned logged;
+	struct rlimit rl;
+	rlim_t avail, in;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	avail = rl.rlim_cur > NODE_FD_RESERVE + 1 ?
+	    rl.rlim_cur - NODE_FD_RESERVE : 1;
+	in = mc->max_inbound > 0 ? mc->max_inbound : mc->max_peers;
+	if (in <= avail)
+		return;
+	mc->max_inbound = (unsigned)avail;
+	if (logged != mc->max_inbound) {
+		PD_LOG_WARN("descriptor limit %llu: inbound connections capped "
+		    "at %u (peers.max_inbound) to keep %d for the control socket "
+		    "and the store", (unsigned long long)rl.rlim_cur,
+		    mc->max_inbound, NODE_FD_RESERVE);
+		logged = mc->max_inbound;
+	}
+}
+
 static void
 node_conn_policy(struct pd_manager_config *mc, const struct pd_config *cfg)
 {
@@ -347,6 +380,7 @@ node_conn_policy(struct pd_manager_config *mc, const struct pd_config *cfg)
 	mc->rate_limit_loopback = cfg->peers_rate_limit_loopback;
 	mc->dial_max_inflight = cfg->peers_dial_max_inflight;
 	mc->dial_per_minute = cfg->peers_dial_per_minute;
+	node_fd_budget(mc);
 }
 
 struct node *
