@@ -749,10 +749,14 @@ static void
 mgr_load_store(struct pd_manager *m)
 {
 	char why[512] = "";
+	size_t stale;
 	int r;
 
 	if (m->store_file == NULL)
 		return;
+	if ((stale = pd_storefile_clean_tmp(m->store_file)) > 0)
+		PD_LOG_INFO("peer store: removed %zu temporary file%s left by "
+		    "an interrupted save", stale, stale == 1 ? "" : "s");
 	r = pd_storefile_load(m->store, m->store_file, pd_manager_now(), why,
 	    sizeof(why), NULL);
 	if (r < 0) {

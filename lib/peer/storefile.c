@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -407,6 +409,52 @@ sf_open_tmp(const char *tmp)
 		(void)unlink(tmp);
 	}
 	return -1;
+}
+
+size_t
+pd_storefile_clean_tmp(const char *path)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], full[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t blen, removed = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		snprintf(base, sizeof(base), "%s", path);
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) > 0 ?
+		    (int)(slash - path) : 1, path);
+		snprintf(base, sizeof(base), "%s", slash + 1);
+	}
+	blen = strlen(base);
+	if (blen == 0 || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *p = de->d_name;
+		char *end;
+		long pid;
+
+		if (strncmp(p, base, blen) != 0 ||
+		    strncmp(p + blen, ".tmp-", 5) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(p + blen + 5, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 ||
+		    end == p + blen + 5)
+			continue;
+		/* A live process may be saving right now: leave it. */
+		if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+			continue;
+		if (pid != (long)getpid() && errno != ESRCH)
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", dir, p) <
+		    (int)sizeof(full) && unlink(full) == 0)
+			removed++;
+	}
+	(void)closedir(d);
+	return removed;
 }
 
 int

@@ -60,6 +60,12 @@ struct pd_storefile_stats {
  * when only the final directory fsync fails: the new file is in place but
  * may not survive a power cut, and the error says so).
  */
+/*
+ * Remove the temporary files "<path>.tmp-PID" that saves killed midway
+ * left behind (PID no longer running, or our own).  Returns how many.
+ */
+size_t pd_storefile_clean_tmp(const char *path);
+
 int pd_storefile_save(const struct pd_store *store, const char *path,
     int64_t now, char *why, size_t whylen);
 

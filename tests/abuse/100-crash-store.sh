@@ -156,8 +156,15 @@ while read -r i mode delay; do
 	echo "round $i: $mode, SIGKILL after ${delay}s: $res"
 done <"$TMP/plan"
 
-# The last file once more: the daemon starts with it and serves.
+# The last file once more, next to a temporary file a killed save left
+# (the PID of a process that has exited): the daemon removes it, starts
+# with the file and serves.
+deadpid=$(sh -c 'echo $$')
+echo partial >"$STORE.tmp-$deadpid"
 start_and_check last
+grep -q ': info: peer store: removed 1 temporary file left by an interrupted save$' \
+    "$DAEMON_LOG" || fail "the stale $STORE.tmp-$deadpid was not reported removed"
+[ -e "$STORE.tmp-$deadpid" ] && fail "the stale $STORE.tmp-$deadpid is still there"
 expect_match "$(rpc "$SOCK" node.info)" '"result":' "node.info after the rounds"
 grep -q 'AddressSanitizer\|runtime error' "$DAEMON_LOG" && fail "sanitizer report"
 stop_daemon TERM
