@@ -17,7 +17,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_client
 TESTS += tests/unit/check_client
 endif
-tests_unit_check_client_SOURCES = tests/unit/check_client.c
+tests_unit_check_client_SOURCES = tests/unit/check_client.c tests/unit/helpers.c
 tests_unit_check_client_CFLAGS = $(unit_cflags)
 tests_unit_check_client_LDADD = $(unit_ldadd) $(JANSSON_LIBS)
 

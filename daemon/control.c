@@ -48,11 +48,15 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "control.h"
 #include "rpc.h"
 
 #define CTL_PROC_STATUS_MAX (64 * 1024)	/* bytes of /proc/PID/status read */
 #define CTL_GROUPS_FIRST 64		/* groups asked for before ERANGE */
+#define CTL_LINES_PER_TURN 32		/* requests answered per client turn */
+#define CTL_PARTIAL_TIMEOUT_S 10	/* an unfinished line is dropped after */
+#define CTL_EVICT_IDLE_MS 2000		/* at the cap, idle this long: evicted */
 
 /*
  * A connected client; the rpc layer knows it as an opaque struct
@@ -72,6 +76,10 @@ struct rpc_client {
 	bool paused;			/* not reading: output over high */
 	bool discarding;		/* skipping an over-long line */
 	bool sub_all;			/* subscribed to every event */
+	struct event *more_ev;		/* more lines to answer, next turn */
+	bool throttled;			/* not reading until more_ev ran */
+	struct event *partial_ev;	/* a partial line waits too long */
+	int64_t last_line_ms;		/* mono ms: accepted / last line */
 	size_t nsubs;
 	char *subs[CTL_MAX_SUBSCRIPTIONS];	/* owned event names */
 };
@@ -144,6 +152,11 @@ ctl_client_lose(struct rpc_client *cl)
 	ctl->nclients--;
 	bufferevent_free(cl->bev);
 	cl->bev = NULL;
+	if (cl->more_ev != NULL)
+		event_free(cl->more_ev);
+	if (cl->partial_ev != NULL)
+		event_free(cl->partial_ev);
+	cl->more_ev = cl->partial_ev = NULL;
 	cl->ctl = NULL;
 	ctl_resume_accept(ctl);		/* a descriptor is free again */
 	ctl_client_unref(cl);		/* the connection's reference */
@@ -254,6 +267,15 @@ ctl_client_step(struct rpc_client *cl)
 		return false;
 	}
 	p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (p.pos < 0 && cl->partial_ev != NULL && !cl->eof &&
+	    !evtimer_pending(cl->partial_ev, NULL)) {
+		struct timeval tv = { CTL_PARTIAL_TIMEOUT_S, 0 };
+
+		evtimer_add(cl->partial_ev, &tv);
+	} else if (p.pos >= 0 && cl->partial_ev != NULL) {
+		evtimer_del(cl->partial_ev);
+		cl->last_line_ms = pd_time_mono_ms();
+	}
 	if (p.pos < 0) {
 		if (cl->discarding) {
 			evbuffer_drain(in, avail);
@@ -279,15 +301,89 @@ ctl_client_step(struct rpc_client *cl)
 	return true;
 }
 
-/* Dispatch every complete line we may handle now. */
+/*
+ * Dispatch the complete lines we may handle now, at most
+ * CTL_LINES_PER_TURN: a client that pipelined thousands of requests gets
+ * the rest answered on later loop turns, so others are not kept waiting.
+ */
 static void
 ctl_client_process(struct rpc_client *cl)
 {
+	int n = 0;
+
 	ctl_client_ref(cl);
-	while (!cl->dead && !cl->paused && ctl_client_step(cl))
-		;
+	while (!cl->dead && !cl->paused && n < CTL_LINES_PER_TURN &&
+	    ctl_client_step(cl))
+		n++;
+	if (n == CTL_LINES_PER_TURN && !cl->dead && !cl->paused &&
+	    cl->more_ev != NULL) {
+		/*
+		 * A timer, not event_active: it runs after the next poll.
+		 * Meanwhile read no more, so the input cannot pile up.
+		 */
+		struct timeval now = { 0, 0 };
+
+		if (!cl->throttled && !cl->eof) {
+			cl->throttled = true;
+			bufferevent_disable(cl->bev, EV_READ);
+		}
+		evtimer_add(cl->more_ev, &now);
+	}
 	ctl_client_linger(cl);
 	ctl_client_unref(cl);
+}
+
+static void
+ctl_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->throttled) {
+		cl->throttled = false;
+		if (!cl->paused && !cl->eof && !cl->dead)
+			bufferevent_enable(cl->bev, EV_READ);
+	}
+	ctl_client_process(cl);
+}
+
+/* A partial line sat for CTL_PARTIAL_TIMEOUT_S: the client goes. */
+static void
+ctl_partial_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	PD_LOG_DEBUG("control client %lu: no end of line in %d s; closing",
+	    cl->id, CTL_PARTIAL_TIMEOUT_S);
+	ctl_client_lose(cl);
+}
+
+/*
+ * At the client cap: make room by closing the client that has been idle
+ * longest, if it has been idle CTL_EVICT_IDLE_MS, subscribes to nothing
+ * and is owed no reply, so idle connections cannot lock everyone out.
+ */
+static bool
+ctl_evict_idle(struct ctl *ctl)
+{
+	struct rpc_client *cl, *victim = NULL;
+	int64_t now = pd_time_mono_ms();
+
+	TAILQ_FOREACH(cl, &ctl->clients, entry)
+		if (cl->nsubs == 0 && !cl->sub_all && cl->pending == 0 &&
+		    now - cl->last_line_ms >= CTL_EVICT_IDLE_MS &&
+		    (victim == NULL || cl->last_line_ms < victim->last_line_ms))
+			victim = cl;
+	if (victim == NULL)
+		return false;
+	ctl->stats.evicted++;
+	PD_LOG_DEBUG("control client %lu: idle at the client limit; closing",
+	    victim->id);
+	ctl_client_lose(victim);
+	return true;
 }
 
 static void
@@ -480,7 +576,7 @@ ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)lev;
 	(void)sa;
 	(void)salen;
-	if (ctl->nclients >= ctl->max_clients) {
+	if (ctl->nclients >= ctl->max_clients && !ctl_evict_idle(ctl)) {
 		ctl->stats.refused++;
 		if (!ctl->refusing)
 			PD_LOG_WARN("control: %zu clients connected, the "
@@ -502,6 +598,9 @@ ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	ctl_peer_caller(ctl, fd, &cl->caller);
+	cl->more_ev = evtimer_new(ctl->base, ctl_more_cb, cl);
+	cl->partial_ev = evtimer_new(ctl->base, ctl_partial_cb, cl);
+	cl->last_line_ms = pd_time_mono_ms();
 	cl->ctl = ctl;
 	cl->refs = 1;
 	cl->id = ++ctl->next_id;

@@ -49,6 +49,7 @@ struct ctl_stats {
 	size_t clients;			/* connected now (gauge) */
 	unsigned long long accepted;	/* connections taken */
 	unsigned long long refused;	/* closed at once: max_clients */
+	unsigned long long evicted;	/* idle clients closed at the cap */
 	unsigned long long dropped;	/* cut off: output over its cap */
 	unsigned long long oversize;	/* request lines over RPC_MAX_LINE */
 	unsigned long long events;	/* notifications queued (per client) */

@@ -14,12 +14,13 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_rpc tests/unit/check_control
 TESTS += tests/unit/check_rpc tests/unit/check_control
 endif
-tests_unit_check_rpc_SOURCES = tests/unit/check_rpc.c daemon/rpc.c \
+tests_unit_check_rpc_SOURCES = tests/unit/check_rpc.c tests/unit/helpers.c \
+	daemon/rpc.c \
 	daemon/rpc.h
 tests_unit_check_rpc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_unit_check_rpc_CFLAGS = $(unit_cflags)
 tests_unit_check_rpc_LDADD = $(unit_ldadd) $(JANSSON_LIBS)
-tests_unit_check_control_SOURCES = tests/unit/check_control.c \
+tests_unit_check_control_SOURCES = tests/unit/check_control.c tests/unit/helpers.c \
 	$(daemon_control_sources)
 tests_unit_check_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_unit_check_control_CFLAGS = $(unit_cflags)

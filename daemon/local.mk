@@ -23,10 +23,10 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_parse tests/unit/check_config
 TESTS += tests/unit/check_parse tests/unit/check_config
 endif
-tests_unit_check_parse_SOURCES = tests/unit/check_parse.c
+tests_unit_check_parse_SOURCES = tests/unit/check_parse.c tests/unit/helpers.c
 tests_unit_check_parse_CFLAGS = $(unit_cflags)
 tests_unit_check_parse_LDADD = $(unit_ldadd)
-tests_unit_check_config_SOURCES = tests/unit/check_config.c \
+tests_unit_check_config_SOURCES = tests/unit/check_config.c tests/unit/helpers.c \
 	$(daemon_config_sources)
 tests_unit_check_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
 	-DPD_TEST_SRCDIR='"$(abs_top_srcdir)"'

@@ -375,6 +375,7 @@ main_control_metrics(void *arg)
 	json_object_set_new(o, "clients", json_integer((json_int_t)cs.clients));
 	json_object_set_new(o, "accepted", json_integer((json_int_t)cs.accepted));
 	json_object_set_new(o, "refused", json_integer((json_int_t)cs.refused));
+	json_object_set_new(o, "evicted", json_integer((json_int_t)cs.evicted));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)cs.dropped));
 	json_object_set_new(o, "requests", json_integer((json_int_t)cs.requests));
 	json_object_set_new(o, "errors", json_integer((json_int_t)cs.errors));

@@ -944,6 +944,7 @@ static const struct cli_metric_help cli_metric_helps[] = {
 	{ "control", "clients", "Control socket clients connected." },
 	{ "control", "accepted", "Control socket connections accepted." },
 	{ "control", "refused", "Control socket connections refused." },
+	{ "control", "evicted", "Idle control clients closed to make room at the client limit." },
 	{ "control", "dropped", "Slow control socket clients dropped." },
 	{ "control", "requests", "Control socket requests." },
 	{ "control", "errors", "Control socket requests answered with an "

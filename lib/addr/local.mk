@@ -5,7 +5,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_multiaddr
 TESTS += tests/unit/check_multiaddr
 endif
-tests_unit_check_multiaddr_SOURCES = tests/unit/check_multiaddr.c
+tests_unit_check_multiaddr_SOURCES = tests/unit/check_multiaddr.c tests/unit/helpers.c
 tests_unit_check_multiaddr_CFLAGS = $(unit_cflags)
 tests_unit_check_multiaddr_LDADD = $(unit_ldadd)
 

@@ -19,22 +19,22 @@ if HAVE_CHECK
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
 endif
-tests_unit_check_varint_SOURCES = tests/unit/check_varint.c
+tests_unit_check_varint_SOURCES = tests/unit/check_varint.c tests/unit/helpers.c
 tests_unit_check_varint_CFLAGS = $(unit_cflags)
 tests_unit_check_varint_LDADD = $(unit_ldadd)
-tests_unit_check_pb_SOURCES = tests/unit/check_pb.c
+tests_unit_check_pb_SOURCES = tests/unit/check_pb.c tests/unit/helpers.c
 tests_unit_check_pb_CFLAGS = $(unit_cflags)
 tests_unit_check_pb_LDADD = $(unit_ldadd)
-tests_unit_check_base_SOURCES = tests/unit/check_base.c
+tests_unit_check_base_SOURCES = tests/unit/check_base.c tests/unit/helpers.c
 tests_unit_check_base_CFLAGS = $(unit_cflags)
 tests_unit_check_base_LDADD = $(unit_ldadd)
-tests_unit_check_multihash_SOURCES = tests/unit/check_multihash.c
+tests_unit_check_multihash_SOURCES = tests/unit/check_multihash.c tests/unit/helpers.c
 tests_unit_check_multihash_CFLAGS = $(unit_cflags)
 tests_unit_check_multihash_LDADD = $(unit_ldadd)
-tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
+tests_unit_check_buf_SOURCES = tests/unit/check_buf.c tests/unit/helpers.c
 tests_unit_check_buf_CFLAGS = $(unit_cflags)
 tests_unit_check_buf_LDADD = $(unit_ldadd)
-tests_unit_check_log_SOURCES = tests/unit/check_log.c
+tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/unit/helpers.c
 tests_unit_check_log_CFLAGS = $(unit_cflags)
 tests_unit_check_log_LDADD = $(unit_ldadd)
 

@@ -8,17 +8,17 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_key tests/unit/check_peerid \
 	tests/unit/check_keyfile
 TESTS += tests/unit/check_key tests/unit/check_peerid tests/unit/check_keyfile
-tests_unit_check_key_SOURCES = tests/unit/check_key.c
+tests_unit_check_key_SOURCES = tests/unit/check_key.c tests/unit/helpers.c
 tests_unit_check_key_CFLAGS = $(unit_cflags)
 tests_unit_check_key_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPD_TEST_VECTORS='"$(abs_top_srcdir)/tests/unit/vectors"'
 tests_unit_check_key_LDADD = $(unit_ldadd) $(LIBCRYPTO_LIBS)
-tests_unit_check_peerid_SOURCES = tests/unit/check_peerid.c
+tests_unit_check_peerid_SOURCES = tests/unit/check_peerid.c tests/unit/helpers.c
 tests_unit_check_peerid_CFLAGS = $(unit_cflags)
 tests_unit_check_peerid_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPD_TEST_VECTORS='"$(abs_top_srcdir)/tests/unit/vectors"'
 tests_unit_check_peerid_LDADD = $(unit_ldadd)
-tests_unit_check_keyfile_SOURCES = tests/unit/check_keyfile.c
+tests_unit_check_keyfile_SOURCES = tests/unit/check_keyfile.c tests/unit/helpers.c
 tests_unit_check_keyfile_CFLAGS = $(unit_cflags)
 tests_unit_check_keyfile_LDADD = $(unit_ldadd)
 endif

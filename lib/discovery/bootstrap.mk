@@ -4,13 +4,14 @@ lib_libpeerdisc_la_SOURCES += lib/discovery/dnsaddr.c lib/discovery/dnsaddr.h \
 
 check_PROGRAMS += tests/unit/check_dnsaddr
 TESTS += tests/unit/check_dnsaddr
-tests_unit_check_dnsaddr_SOURCES = tests/unit/check_dnsaddr.c
+tests_unit_check_dnsaddr_SOURCES = tests/unit/check_dnsaddr.c tests/unit/helpers.c
 tests_unit_check_dnsaddr_CFLAGS = $(unit_cflags)
 tests_unit_check_dnsaddr_LDADD = $(unit_ldadd)
 
 check_PROGRAMS += tests/unit/check_bootstrap
 TESTS += tests/unit/check_bootstrap
-tests_unit_check_bootstrap_SOURCES = tests/unit/check_bootstrap.c
+tests_unit_check_bootstrap_SOURCES = tests/unit/check_bootstrap.c \
+	tests/unit/helpers.c tests/unit/helpers-net.c
 tests_unit_check_bootstrap_CFLAGS = $(unit_cflags)
 tests_unit_check_bootstrap_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)
 

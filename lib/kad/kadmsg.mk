@@ -7,10 +7,10 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_kad_msg tests/unit/check_kad_providers
 TESTS += tests/unit/check_kad_msg tests/unit/check_kad_providers
 endif
-tests_unit_check_kad_msg_SOURCES = tests/unit/check_kad_msg.c
+tests_unit_check_kad_msg_SOURCES = tests/unit/check_kad_msg.c tests/unit/helpers.c
 tests_unit_check_kad_msg_CFLAGS = $(unit_cflags)
 tests_unit_check_kad_msg_LDADD = $(unit_ldadd)
-tests_unit_check_kad_providers_SOURCES = tests/unit/check_kad_providers.c
+tests_unit_check_kad_providers_SOURCES = tests/unit/check_kad_providers.c tests/unit/helpers.c
 tests_unit_check_kad_providers_CFLAGS = $(unit_cflags)
 tests_unit_check_kad_providers_LDADD = $(unit_ldadd)
 

@@ -8,7 +8,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_kad_record
 TESTS += tests/unit/check_kad_record
 endif
-tests_unit_check_kad_record_SOURCES = tests/unit/check_kad_record.c
+tests_unit_check_kad_record_SOURCES = tests/unit/check_kad_record.c tests/unit/helpers.c
 tests_unit_check_kad_record_CFLAGS = $(unit_cflags)
 tests_unit_check_kad_record_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPD_TEST_VECTORS='"$(abs_top_srcdir)/tests/unit/vectors"'

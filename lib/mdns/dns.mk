@@ -6,7 +6,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_dns
 TESTS += tests/unit/check_dns
 endif
-tests_unit_check_dns_SOURCES = tests/unit/check_dns.c
+tests_unit_check_dns_SOURCES = tests/unit/check_dns.c tests/unit/helpers.c
 tests_unit_check_dns_CFLAGS = $(unit_cflags) \
 	-DPD_TEST_VECTORS='"$(abs_top_srcdir)/tests/unit/vectors"'
 tests_unit_check_dns_LDADD = $(unit_ldadd)

@@ -7,6 +7,6 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_mdns
 TESTS += tests/unit/check_mdns
 endif
-tests_unit_check_mdns_SOURCES = tests/unit/check_mdns.c
+tests_unit_check_mdns_SOURCES = tests/unit/check_mdns.c tests/unit/helpers.c
 tests_unit_check_mdns_CFLAGS = $(unit_cflags)
 tests_unit_check_mdns_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)

@@ -5,10 +5,10 @@ lib_libpeerdisc_la_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_mss tests/unit/check_yamux
 TESTS += tests/unit/check_mss tests/unit/check_yamux
-tests_unit_check_mss_SOURCES = tests/unit/check_mss.c
+tests_unit_check_mss_SOURCES = tests/unit/check_mss.c tests/unit/helpers.c
 tests_unit_check_mss_CFLAGS = $(unit_cflags)
 tests_unit_check_mss_LDADD = $(unit_ldadd)
-tests_unit_check_yamux_SOURCES = tests/unit/check_yamux.c
+tests_unit_check_yamux_SOURCES = tests/unit/check_yamux.c tests/unit/helpers.c
 tests_unit_check_yamux_CFLAGS = $(unit_cflags)
 tests_unit_check_yamux_LDADD = $(unit_ldadd)
 

@@ -7,10 +7,10 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_noise tests/unit/check_pnet
 TESTS += tests/unit/check_noise tests/unit/check_pnet
 endif
-tests_unit_check_noise_SOURCES = tests/unit/check_noise.c
+tests_unit_check_noise_SOURCES = tests/unit/check_noise.c tests/unit/helpers.c
 tests_unit_check_noise_CFLAGS = $(unit_cflags)
 tests_unit_check_noise_LDADD = $(unit_ldadd)
-tests_unit_check_pnet_SOURCES = tests/unit/check_pnet.c
+tests_unit_check_pnet_SOURCES = tests/unit/check_pnet.c tests/unit/helpers.c
 tests_unit_check_pnet_CFLAGS = $(unit_cflags)
 tests_unit_check_pnet_LDADD = $(unit_ldadd)
 

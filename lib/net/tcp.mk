@@ -3,7 +3,8 @@ lib_libpeerdisc_la_SOURCES += lib/net/tcp.c lib/net/tcp.h
 
 check_PROGRAMS += tests/unit/check_tcp
 TESTS += tests/unit/check_tcp
-tests_unit_check_tcp_SOURCES = tests/unit/check_tcp.c
+tests_unit_check_tcp_SOURCES = tests/unit/check_tcp.c \
+	tests/unit/helpers.c tests/unit/helpers-net.c
 tests_unit_check_tcp_CFLAGS = $(unit_cflags)
 tests_unit_check_tcp_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)
 
@@ -13,6 +14,7 @@ lib_libpeerdisc_la_SOURCES += lib/net/conn.c lib/net/conn.h \
 
 check_PROGRAMS += tests/unit/check_conn
 TESTS += tests/unit/check_conn
-tests_unit_check_conn_SOURCES = tests/unit/check_conn.c
+tests_unit_check_conn_SOURCES = tests/unit/check_conn.c \
+	tests/unit/helpers.c tests/unit/helpers-net.c
 tests_unit_check_conn_CFLAGS = $(unit_cflags)
 tests_unit_check_conn_LDADD = $(unit_ldadd) $(LIBEVENT_LIBS)

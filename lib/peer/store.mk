@@ -7,10 +7,10 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_store tests/unit/check_storefile
 TESTS += tests/unit/check_store tests/unit/check_storefile
 endif
-tests_unit_check_store_SOURCES = tests/unit/check_store.c
+tests_unit_check_store_SOURCES = tests/unit/check_store.c tests/unit/helpers.c
 tests_unit_check_store_CFLAGS = $(unit_cflags)
 tests_unit_check_store_LDADD = $(unit_ldadd)
-tests_unit_check_storefile_SOURCES = tests/unit/check_storefile.c
+tests_unit_check_storefile_SOURCES = tests/unit/check_storefile.c tests/unit/helpers.c
 tests_unit_check_storefile_CFLAGS = $(unit_cflags)
 tests_unit_check_storefile_LDADD = $(unit_ldadd)
 

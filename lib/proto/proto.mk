@@ -5,7 +5,7 @@ lib_libpeerdisc_la_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_identify
 TESTS += tests/unit/check_identify
-tests_unit_check_identify_SOURCES = tests/unit/check_identify.c
+tests_unit_check_identify_SOURCES = tests/unit/check_identify.c tests/unit/helpers.c
 tests_unit_check_identify_CFLAGS = $(unit_cflags)
 tests_unit_check_identify_LDADD = $(unit_ldadd)
 

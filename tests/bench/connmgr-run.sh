@@ -16,25 +16,21 @@
 # Everything runs on 127.0.0.1, bounded by timeout(1), killed by PID from
 # the EXIT trap.  Exit 0 if both parts ran, 1 otherwise, 2 for usage.
 set -u
-[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-B=$(cd "$1" && pwd) || exit 2
+ME=connmgr-run.sh
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
+B=$BUILD
 PD="$B/daemon/peerdiscd"
 DIALER="$B/tests/bench/dialer"
 CHURN_S=${CHURN_S:-30}
 HOLD_N=${HOLD_N:-200}
-for f in "$PD" "$DIALER"; do
-	[ -x "$f" ] || { echo "$f not built" >&2; exit 2; }
-done
+bench_need "$PD" "$DIALER"
 command -v socat >/dev/null || { echo "socat needed" >&2; exit 2; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/connmgr-bench.XXXXXX") || exit 1
 PIDS=
-cleanup() {
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+BENCH_PIDVARS=PIDS
+bench_traps
 grep -q -- '-fsanitize' "$B/config.log" 2>/dev/null &&
 	echo "# warning: $B uses sanitizers; figures are not representative"
 
@@ -43,9 +39,8 @@ rpc() {
 	printf '{"jsonrpc":"2.0","id":1,"method":"%s"}\n' "$2" |
 		timeout 5 socat -t 5 - "UNIX-CONNECT:$1" 2>/dev/null
 }
-num() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"; }
+json_num() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+vm_kib() { rss_kib "$1" | cut -d' ' -f1; }
 HZ=$(getconf CLK_TCK)
 
 # conf I BOOT [PEERS-EXTRA]
@@ -74,10 +69,7 @@ start() {
 	PIDS="$PIDS $!"
 }
 wait_listen() {
-	i=0
-	until grep -q ': info: control socket ' "$TMP/n$1.log"; do
-		i=$((i + 1)); [ $i -lt 100 ] || return 1; sleep 0.1
-	done
+	wait_for "$TMP/n$1.log" ': info: control socket ' 10 || return 1
 	sed -n 's/^peerdiscd\[[0-9]*\]: info: listening on //p' "$TMP/n$1.log" | head -n 1
 }
 
@@ -105,7 +97,7 @@ deadline=$((T0 + 60000))
 while [ "$(wc -l <"$TMP/reach")" -lt $N ] && [ "$(now_ms)" -lt $deadline ]; do
 	for i in $(seq 1 $N); do
 		grep -q "^$i " "$TMP/reach" && continue
-		c=$(rpc "$TMP/n$i/control.sock" conn.stats | num count)
+		c=$(rpc "$TMP/n$i/control.sock" conn.stats | json_num count)
 		[ -n "$c" ] && [ "$c" -ge 3 ] && echo "$i $(($(now_ms) - T0))" >>"$TMP/reach"
 	done
 	sleep 0.05
@@ -134,14 +126,11 @@ timeout -k 2 $((CHURN_S + 120)) "$DIALER" -n "$HOLD_N" -c 16 -t $((CHURN_S + 100
 	>"$TMP/hold.out" 2>&1 &
 DH=$!
 PIDS="$PIDS $DH"
-i=0
-until grep -q '^held ' "$TMP/hold.out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 600 ] || break; sleep 0.1
-done
+wait_for "$TMP/hold.out" '^held ' 60
 sed 's/^/# /' "$TMP/hold.out"
-HELD=$(rpc "$TMP/nh/control.sock" conn.stats | num count)
+HELD=$(rpc "$TMP/nh/control.sock" conn.stats | json_num count)
 sleep 2
-RSS0=$(rss_kib "$HP")
+RSS0=$(vm_kib "$HP")
 C0=$(cpu_ticks "$HP")
 T1=$(now_ms)
 RSSMAX=$RSS0
@@ -155,18 +144,18 @@ while [ "$(now_ms)" -lt $end ]; do
 			>>"$TMP/churn.out" 2>&1 &
 		k=$((k + 1))
 	done
-	r=$(rss_kib "$HP")
+	r=$(vm_kib "$HP")
 	[ "${r:-0}" -gt "$RSSMAX" ] && RSSMAX=$r
 	sleep 0.05
 done
 C1=$(cpu_ticks "$HP")
 T2=$(now_ms)
 sleep 3	# the last churn dialers finish
-RSS1=$(rss_kib "$HP")
+RSS1=$(vm_kib "$HP")
 OKC2=$(sed -n 's/^result .* ok=\([0-9]*\) .*/\1/p' "$TMP/churn.out" |
 	awk '{ s += $1 } END { print s + 0 }')
 echo "# churn: started=$k results=$(grep -c '^result ' "$TMP/churn.out") ok=$OKC2"
-HELD2=$(rpc "$TMP/nh/control.sock" conn.stats | num count)
+HELD2=$(rpc "$TMP/nh/control.sock" conn.stats | json_num count)
 METRICS=$(printf '{"jsonrpc":"2.0","id":1,"method":"metrics"}\n' |
 	timeout 5 socat -t 5 - "UNIX-CONNECT:$TMP/nh/control.sock")
 echo "# metrics: $METRICS"

@@ -29,12 +29,10 @@
 # figure, CTL_BENCH_DEPTH [64] requests in flight when pipelining,
 # CTL_BENCH_BUDGET [120] seconds before the whole script gives up.
 
-usage() {
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-}
-[ $# -eq 1 ] || usage
-BUILD=$(cd "$1" 2>/dev/null && pwd) || usage
+ME=control-run.sh
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
 
 PEERDISCD=$BUILD/daemon/peerdiscd
 CBENCH=$BUILD/tests/bench/control-bench
@@ -46,45 +44,16 @@ BUDGET=${CTL_BENCH_BUDGET:-120}
 TICKS=$(getconf CLK_TCK)
 START=$(date +%s)
 
-for f in "$PEERDISCD" "$CBENCH"; do
-	[ -x "$f" ] || { echo "control-run.sh: $f is not built" >&2; exit 2; }
-done
+bench_need "$PEERDISCD" "$CBENCH"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/peerdisc-ctlbench.XXXXXX") || exit 2
 PD_TPID=	# timeout(1) wrapping peerdiscd
 PD_PID=		# peerdiscd itself (from its log line)
 CB_TPID=	# timeout(1) wrapping a control-bench run
-WATCHDOG=
 STATUS=0
-
-# shellcheck disable=SC2317 # called from the trap
-cleanup() {
-	for p in $CB_TPID $PD_TPID; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $CB_TPID $PD_TPID $PD_PID; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	[ -n "$WATCHDOG" ] && kill -TERM "$WATCHDOG" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "control-run.sh: interrupted" >&2; exit 1' HUP INT TERM
-
-# The whole run is bounded: the watchdog signals us after BUDGET seconds.
-( trap 'kill -TERM "$sp" 2>/dev/null; exit 0' TERM
-  sleep "$BUDGET" &
-  sp=$!
-  wait "$sp" && echo "control-run.sh: over the ${BUDGET}s budget, giving up" >&2 &&
-      kill -TERM $$ ) </dev/null >/dev/null &
-WATCHDOG=$!
-
-exec 3>&1
-log() {
-	echo "# $*" >&3
-}
+BENCH_PIDVARS="CB_TPID PD_TPID PD_PID"
+bench_traps
+bench_watchdog "$BUDGET"
 
 elapsed() {
 	echo $(($(date +%s) - START))
@@ -92,38 +61,6 @@ elapsed() {
 
 left() {
 	echo $((BUDGET - $(date +%s) + START))
-}
-
-alive() {
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
-	    [ "$(sed 's/^.*) //' "/proc/$1/stat" | cut -c1)" != Z ]
-}
-
-# utime+stime of PID in clock ticks (all threads).
-cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
-}
-
-# "VmRSS RssAnon" of PID in KiB.
-rss_kib() {
-	awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
-	    END { print r + 0, a + 0 }' "/proc/$1/status" 2>/dev/null
-}
-
-# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN.
-wait_for() {
-	_i=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -le $(($3 * 20)) ] || return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-# field KEY LINE: the value of KEY=value in a result line.
-field() {
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
 }
 
 # secs T0 T1: CPU seconds between two tick readings.
@@ -152,17 +89,12 @@ enabled = no
 [bootstrap]
 enabled = no
 CONF
-	timeout -k 2 "$(left)" "$PEERDISCD" -c "$1/pd.conf" \
-	    2>"$1/pd.log" </dev/null &
-	PD_TPID=$!
-	if ! wait_for "$1/pd.log" ': info: control socket ' 10 ||
-	    ! wait_for "$1/pd.log" ': info: listening on ' 10; then
-		echo "control-run.sh: peerdiscd did not start:" >&2
+	bench_start_pd "$1/pd.conf" "$1/pd.log" "$(left)" || return 1
+	if ! wait_for "$1/pd.log" ': info: control socket ' 10; then
+		echo "control-run.sh: no control socket:" >&2
 		cat "$1/pd.log" >&2
 		return 1
 	fi
-	PD_PID=$(sed -n 's/^peerdiscd\[\([0-9]*\)\]: info: listening on .*/\1/p' \
-	    "$1/pd.log" | head -n 1)
 	SOCK=$1/control.sock
 	[ -n "$PD_PID" ] && [ -S "$SOCK" ]
 }
@@ -299,15 +231,7 @@ bench_size() {
 
 # ---- run ----
 
-BUILD_CFLAGS=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
-BUILD_SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
-case "$BUILD_CFLAGS" in
-*-O2*|*-O3*) ;;
-*) log "WARNING: $BUILD is built with CFLAGS='$BUILD_CFLAGS' (not optimized)" ;;
-esac
-[ -z "$BUILD_SAN" ] || log "WARNING: $BUILD is built with sanitizers ($BUILD_SAN)"
-
-log "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_build_info
 log "build $BUILD (CFLAGS='$BUILD_CFLAGS'), ${SECS} s per round-trip figure, pipeline depth $DEPTH, budget ${BUDGET} s"
 
 DONE=

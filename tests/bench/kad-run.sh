@@ -38,18 +38,14 @@
 # KAD_BENCH_JS_N [2000] requests per run, KAD_BENCH_REPS [3] runs per
 # figure (median), KAD_BENCH_BUDGET [180] seconds before giving up.
 
-usage() {
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-}
-[ $# -eq 1 ] || usage
-BUILD=$(cd "$1" 2>/dev/null && pwd) || usage
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+ME=kad-run.sh
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
 
 PEERDISCD=$BUILD/daemon/peerdiscd
 PEERDISCCTL=$BUILD/daemon/peerdiscctl
 KADBENCH=$BUILD/tests/bench/kad-bench
-JSNODE=$SRC/tests/interop/jsnode.mjs
 
 FILL=${KAD_BENCH_FILL:-200}
 CONC=${KAD_BENCH_CONC:-4}
@@ -59,127 +55,26 @@ REPS=${KAD_BENCH_REPS:-3}
 BUDGET=${KAD_BENCH_BUDGET:-180}
 TICKS=$(getconf CLK_TCK)
 
-for f in "$PEERDISCD" "$PEERDISCCTL" "$KADBENCH"; do
-	[ -x "$f" ] || { echo "kad-run.sh: $f is not built" >&2; exit 2; }
-done
+bench_need "$PEERDISCD" "$PEERDISCCTL" "$KADBENCH"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/peerdisc-kadbench.XXXXXX") || exit 2
 PD_TPID=	# timeout(1) wrapping peerdiscd
 PD_PID=		# peerdiscd itself (from its log line)
 JS_PID=
 FILL_TPID=
-WATCHDOG=
 STATUS=0
-
-# shellcheck disable=SC2317 # called from the trap
-cleanup() {
-	for p in $FILL_TPID $PD_TPID $JS_PID; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $FILL_TPID $PD_TPID $PD_PID $JS_PID; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	[ -n "$WATCHDOG" ] && kill -TERM "$WATCHDOG" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "kad-run.sh: interrupted" >&2; exit 1' HUP INT TERM
-
-( trap 'kill -TERM "$sp" 2>/dev/null; exit 0' TERM
-  sleep "$BUDGET" &
-  sp=$!
-  wait "$sp" && echo "kad-run.sh: over the ${BUDGET}s budget, giving up" >&2 &&
-      kill -TERM $$ ) </dev/null >/dev/null &
-WATCHDOG=$!
-
-exec 3>&1
-log() {
-	echo "# $*" >&3
-}
-
-alive() {
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
-	    [ "$(sed 's/^.*) //' "/proc/$1/stat" | cut -c1)" != Z ]
-}
-
-cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
-}
-
-# "VmRSS RssAnon" of PID in KiB.
-rss_kib() {
-	awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
-	    END { print r + 0, a + 0 }' "/proc/$1/status" 2>/dev/null
-}
-
-wait_for() {
-	_i=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -le $(($3 * 20)) ] || return 1
-		sleep 0.05
-	done
-	return 0
-}
-
-field() {
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
-}
-
-median() {
-	tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 }
-	    END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
-	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+BENCH_PIDVARS="FILL_TPID PD_TPID PD_PID JS_PID"
+bench_traps
+bench_watchdog "$BUDGET"
 
 # ---- servers ----
 
 start_peerdiscd() {
-	cat >"$TMP/pd.conf" <<CONF
-[node]
-state_dir = $TMP/pd-state
-listen = /ip4/127.0.0.1/tcp/0
-[control]
-socket = $TMP/pd-control.sock
-[mdns]
-enabled = no
-[dht]
-enabled = yes
+	# js has no per-peer request limit: drive both the same way.
+	bench_pd_conf "$TMP/pd.conf" "$TMP" "enabled = yes
 mode = server
-# js has no per-peer request limit: drive both the same way.
-peer_request_rate = 0
-[bootstrap]
-enabled = no
-[peers]
-# A benchmark from one loopback address: lift the per-IP and total caps.
-max_peers = 10000
-min_peers = 0
-max_per_ip = 1000
-max_inbound = 4096
-inbound_rate_per_ip = 0
-CONF
-	timeout -k 2 "$BUDGET" "$PEERDISCD" -c "$TMP/pd.conf" \
-	    2>"$TMP/pd.log" </dev/null &
-	PD_TPID=$!
-	if ! wait_for "$TMP/pd.log" ': info: listening on ' 10; then
-		echo "kad-run.sh: peerdiscd did not start:" >&2
-		cat "$TMP/pd.log" >&2
-		return 1
-	fi
-	PD_PID=$(sed -n 's/^peerdiscd\[\([0-9]*\)\]: info: listening on .*/\1/p' \
-	    "$TMP/pd.log" | head -n 1)
-	TARGET=$(sed -n 's/^peerdiscd\[[0-9]*\]: info: listening on //p' \
-	    "$TMP/pd.log" | head -n 1)
-	LPID=$PD_PID
-}
-
-stop_peerdiscd() {
-	kill -TERM "$PD_TPID" 2>/dev/null
-	wait "$PD_TPID" 2>/dev/null
-	PD_TPID=
-	PD_PID=
+peer_request_rate = 0"
+	bench_start_pd "$TMP/pd.conf" "$TMP/pd.log" "$BUDGET"
 }
 
 pd_table_size() {
@@ -188,51 +83,11 @@ pd_table_size() {
 	    sed -n 's/.*"routing_table_size":\([0-9]*\).*/\1/p' | head -n 1
 }
 
-js_usable() {
-	command -v node >/dev/null 2>&1 || { JS_WHY="node not in PATH"; return 1; }
-	[ -d "$SRC/tests/interop/node_modules" ] ||
-	    { JS_WHY="tests/interop/node_modules absent (npm ci)"; return 1; }
-	_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-	[ "${_major:-0}" -ge 20 ] 2>/dev/null ||
-	    { JS_WHY="node older than 20"; return 1; }
-	return 0
-}
-
-start_js() {
-	node --expose-gc --import "$SRC/tests/bench/js-gc.mjs" \
-	    "$JSNODE" --kad --listen /ip4/127.0.0.1/tcp/0 \
-	    --max-connections 100000 --exit-after "$BUDGET" \
-	    >"$TMP/js.out" 2>"$TMP/js.err" </dev/null &
-	JS_PID=$!
-	if ! wait_for "$TMP/js.out" '"event":"listening"' 20; then
-		echo "kad-run.sh: jsnode did not start:" >&2
-		cat "$TMP/js.err" >&2
-		return 1
-	fi
-	TARGET=$(sed -n 's/.*"event":"listening".*"addrs":\["\([^"]*\)".*/\1/p' \
-	    "$TMP/js.out" | head -n 1)
-	LPID=$JS_PID
-}
-
-stop_js() {
-	kill -TERM "$JS_PID" 2>/dev/null
-	wait "$JS_PID" 2>/dev/null
-	JS_PID=
-}
-
 # js reports every routing-table change as a kad_table event line.
 js_table_size() {
 	_a=$(grep -c '"event":"kad_table","action":"add"' "$TMP/js.out")
 	_r=$(grep -c '"event":"kad_table","action":"remove"' "$TMP/js.out")
 	echo $((_a - _r))
-}
-
-settle() {
-	sleep 1
-	if [ "$LPID" = "$JS_PID" ]; then
-		kill -USR2 "$JS_PID" 2>/dev/null
-		sleep 0.5
-	fi
 }
 
 # ---- measurements against LPID at TARGET ----
@@ -343,30 +198,22 @@ bench() {
 
 # ---- run ----
 
-BUILD_CFLAGS=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
-BUILD_SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
-case "$BUILD_CFLAGS" in
-*-O2*|*-O3*) ;;
-*) log "WARNING: $BUILD is built with CFLAGS='$BUILD_CFLAGS' (not optimized)" ;;
-esac
-[ -z "$BUILD_SAN" ] || log "WARNING: $BUILD is built with sanitizers ($BUILD_SAN)"
-
-log "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_build_info
 log "build $BUILD (CFLAGS='$BUILD_CFLAGS'), $FILL table peers, $CONC connections, $REPS runs per figure (median)"
 
 if start_peerdiscd; then
 	log "peerdiscd $PD_PID at $TARGET"
 	bench peerdiscd pd "$PD_N" pd_table_size
-	stop_peerdiscd
+	bench_stop_pd
 else
 	STATUS=1
 fi
 
 if js_usable; then
-	if start_js; then
+	if bench_start_js "$BUDGET" --kad; then
 		log "js-libp2p $JS_PID at $TARGET ($(node --version), @libp2p/kad-dht $(sed -n 's/^ *"version": "\(.*\)",/\1/p' "$SRC/tests/interop/node_modules/@libp2p/kad-dht/package.json" | head -n 1))"
 		bench js-libp2p js "$JS_N" js_table_size -R
-		stop_js
+		bench_stop_js
 	else
 		STATUS=1
 	fi
@@ -376,43 +223,6 @@ fi
 
 # ---- table ----
 
-num() {
-	case "$1" in
-	''|failed|n/a|*[!0-9.e+-]*) ;;
-	*) echo "$1" ;;
-	esac
-}
-fmt() {
-	if [ -n "$(num "$1")" ]; then
-		awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'
-	elif [ -n "$1" ]; then
-		echo "$1"
-	else
-		echo "n/a"
-	fi
-}
-ratio() {
-	if [ -n "$(num "$1")" ] && [ -n "$(num "$2")" ]; then
-		awk -v a="$1" -v b="$2" -v d="$3" \
-		    'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "n/a" }'
-	else
-		echo "n/a"
-	fi
-}
-us() {
-	if [ -n "$(num "$1")" ]; then
-		awk -v r="$1" 'BEGIN { if (r > 0) print 1e6 / r; else print "n/a" }'
-	else
-		echo "$1"
-	fi
-}
-mib() {
-	if [ -n "$1" ]; then
-		echo "$1" | awk '{ printf "%.1f / %.1f", $1 / 1024, $2 / 1024 }'
-	else
-		echo "n/a"
-	fi
-}
 vm() {
 	echo "$1" | cut -d' ' -f1
 }

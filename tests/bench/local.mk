@@ -12,4 +12,4 @@ noinst_PROGRAMS += tests/bench/control-bench
 tests_bench_control_bench_SOURCES = tests/bench/control-bench.c
 tests_bench_control_bench_LDADD = lib/libpeerdisc.la $(JANSSON_LIBS)
 EXTRA_DIST += tests/bench/run.sh tests/bench/js-gc.mjs tests/bench/README.md
-EXTRA_DIST += tests/bench/control-run.sh
+EXTRA_DIST += tests/bench/control-run.sh tests/bench/lib.sh

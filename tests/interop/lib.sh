@@ -23,6 +23,9 @@
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 
+# shellcheck source=tests/proc.sh
+. "$top_srcdir/tests/proc.sh"	# pid_alive, pids_stop, pids_without
+
 IT_DIR="$top_srcdir/tests/interop"
 JSNODE="$IT_DIR/jsnode.mjs"
 PEERDISCD="$top_builddir/daemon/peerdiscd"
@@ -61,41 +64,17 @@ fail() {
 	exit 1
 }
 
-# True while pid runs (a zombie waiting to be reaped does not count).
-pid_alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	_it_state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_it_state" ] && [ "$_it_state" != Z ]
-}
-
 # shellcheck disable=SC2317 # called from the trap
 it_cleanup() {
-	if [ -n "$IT_PIDS" ]; then
-		for _it_p in $IT_PIDS; do
-			kill -TERM "$_it_p" 2>/dev/null
-		done
-		_it_i=0
-		for _it_p in $IT_PIDS; do
-			while pid_alive "$_it_p" && [ "$_it_i" -lt 30 ]; do
-				sleep 0.1
-				_it_i=$((_it_i + 1))
-			done
-		done
-		for _it_p in $IT_PIDS; do
-			kill -KILL "$_it_p" 2>/dev/null
-			wait "$_it_p" 2>/dev/null
-		done
-	fi
+	# shellcheck disable=SC2086 # a list of PIDs
+	pids_stop $IT_PIDS
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
 # it_forget PID: PID has been reaped; the cleanup must not signal it.
 it_forget() {
-	_it_keep=
-	for _it_q in $IT_PIDS; do
-		[ "$_it_q" = "$1" ] || _it_keep="$_it_keep $_it_q"
-	done
-	IT_PIDS=$_it_keep
+	# shellcheck disable=SC2086 # a list of PIDs
+	IT_PIDS=$(pids_without "$1" $IT_PIDS)
 }
 
 # it_setup: skip unless the harness can run, make $TMP, set the traps and
@@ -198,6 +177,7 @@ js_started() {
 	while :; do
 		grep -q '^{"event":"listening"' "$TMP/$1.out" 2>/dev/null && return 0
 		grep -q '^{"event":"error"' "$TMP/$1.out" 2>/dev/null && return 1
+		# shellcheck disable=SC2154 # _it_p is set by the eval above
 		pid_alive "$_it_p" || {
 			grep -q '^{"event":"listening"' "$TMP/$1.out" 2>/dev/null
 			return

@@ -31,6 +31,9 @@
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 
+# shellcheck source=tests/proc.sh
+. "$top_srcdir/tests/proc.sh"	# pid_alive, pids_stop, pids_without
+
 PEERDISCD="$top_builddir/daemon/peerdiscd"
 # shellcheck disable=SC2034 # used by the tests
 PEERDISCCTL="$top_builddir/daemon/peerdiscctl"
@@ -82,13 +85,6 @@ md_elapsed() {
 	fi
 }
 
-# True while pid runs (a zombie waiting to be reaped does not count).
-pid_alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	_md_state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$_md_state" ] && [ "$_md_state" != Z ]
-}
-
 md_time_left() {
 	[ "$(date +%s)" -lt "$MD_DEADLINE" ]
 }
@@ -100,22 +96,8 @@ now_ms() {
 # shellcheck disable=SC2317 # called from the trap
 md_cleanup() {
 	trap - EXIT HUP INT TERM
-	if [ -n "$MD_PIDS" ]; then
-		for _md_p in $MD_PIDS; do
-			kill -TERM "$_md_p" 2>/dev/null
-		done
-		_md_i=0
-		for _md_p in $MD_PIDS; do
-			while pid_alive "$_md_p" && [ "$_md_i" -lt 30 ]; do
-				sleep 0.1
-				_md_i=$((_md_i + 1))
-			done
-		done
-		for _md_p in $MD_PIDS; do
-			kill -KILL "$_md_p" 2>/dev/null
-			wait "$_md_p" 2>/dev/null
-		done
-	fi
+	# shellcheck disable=SC2086 # a list of PIDs
+	pids_stop $MD_PIDS
 	for _md_l in $MD_LINKS; do
 		ip -n "${_md_l%%:*}" link del "${_md_l#*:}" 2>/dev/null
 	done
@@ -133,11 +115,8 @@ md_track() {
 
 # md_forget PID: PID has been reaped; do not signal it at exit.
 md_forget() {
-	_md_keep=
-	for _md_q in $MD_PIDS; do
-		[ "$_md_q" = "$1" ] || _md_keep="$_md_keep $_md_q"
-	done
-	MD_PIDS=$_md_keep
+	# shellcheck disable=SC2086 # a list of PIDs
+	MD_PIDS=$(pids_without "$1" $MD_PIDS)
 }
 
 # Namespaces of earlier runs of these scripts whose shell is gone.
@@ -390,6 +369,7 @@ md_wait_until() {
 # or libevent warning.
 md_healthy() {
 	eval "_md_p=\$n${1}_pid"
+	# shellcheck disable=SC2154 # _md_p is set by the eval above
 	pid_alive "$_md_p" || fail "n$1 is no longer running"
 	if grep -Eq ': error: |AddressSanitizer|LeakSanitizer|runtime error|libevent:' \
 		"$TMP/n$1.log"; then

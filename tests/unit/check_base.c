@@ -6,39 +6,21 @@
  * random round trips with leading zeros (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/base.h"
 #include "core/error.h"
+
+#include "helpers.h"
 
 static uint64_t base_rng_state;
 
 static uint64_t
 base_rng(void)
 {
-	uint64_t z = (base_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static size_t
-base_unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned x;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &x), 1);
-		out[i] = (uint8_t)x;
-	}
-	return n;
+	return pd_test_rng(&base_rng_state);
 }
 
 /* Bitcoin Core src/test/data/base58_encode_decode.json plus extras. */
@@ -79,7 +61,8 @@ START_TEST(test_base58_vectors)
 	for (size_t i = 0; i < sizeof(base58_vectors) / sizeof(base58_vectors[0]); i++) {
 		uint8_t bin[128], back[128];
 		char txt[128];
-		size_t n = base_unhex(base58_vectors[i].hex, bin);
+		size_t n = pd_test_unhex(base58_vectors[i].hex, bin,
+		    sizeof(bin));
 		size_t tl = strlen(base58_vectors[i].b58);
 
 		ck_assert_int_eq(pd_base58_encode(bin, n, txt, sizeof(txt)),
@@ -617,18 +600,6 @@ base_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_base: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	base_rng_state = seed;
-	sr = srunner_create(base_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	base_rng_state = pd_test_seed("check_base");
+	return pd_test_run(base_suite());
 }

@@ -26,6 +26,8 @@
 #include "net/conn.h"
 #include "peer/manager.h"
 
+#include "helpers.h"
+
 #define ZONE_MAX 16
 
 struct zone_row {
@@ -149,26 +151,18 @@ node_new(struct world *w, int seed, int idx)
 {
 	struct pd_manager_config *cfg = calloc(1, sizeof(*cfg));
 	struct pd_manager *m;
-	uint8_t s[32];
-	char why[256];
 
 	snprintf(w->dir[idx], sizeof(w->dir[idx]), "/tmp/check_boot.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(w->dir[idx]));
-	memset(s, seed, sizeof(s));
-	ck_assert_int_eq(pd_privkey_from_seed(s, &cfg->key), 0);
-	cfg->agent = "peerdisc-test/1";
-	ck_assert_int_eq(pd_multiaddr_parse("/ip4/127.0.0.1/tcp/0",
-	    &cfg->listen[0], NULL, 0), 0);
-	cfg->nlisten = 1;
+	ck_assert_ptr_nonnull(cfg);
+	pd_test_manager_config(cfg, seed, "peerdisc-test/1");
 	cfg->connection_timeout_ms = 3000;
 	cfg->max_peers = 10;
-	cfg->store_max = 100;
 	cfg->store_file = NULL;
 	cfg->save_interval_ms = 60000;
 	m = pd_manager_new(w->base, cfg);
 	free(cfg);
-	ck_assert_ptr_nonnull(m);
-	ck_assert_msg(pd_manager_start(m, why, sizeof(why)) == 0, "%s", why);
+	pd_test_manager_start(m);
 	return m;
 }
 
@@ -203,7 +197,7 @@ world_init(struct world *w)
 	    sizeof(w->peer_a)), 0);
 	id_of_seed(33, w->peer_c, sizeof(w->peer_c));
 	id_of_seed(34, w->wrong, sizeof(w->wrong));
-	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(w->a), &la, 1), 1);
+	pd_test_listen_addr(w->a, &la);
 	ck_assert_int_eq(pd_multiaddr_find(&la, PD_MULTIADDR_TCP, &c), 0);
 	w->port_a = c.value[0] << 8 | c.value[1];
 }
@@ -211,8 +205,6 @@ world_init(struct world *w)
 static void
 world_free(struct world *w)
 {
-	char cmd[128];
-
 	pd_manager_free(w->a);
 	pd_manager_free(w->b);
 	pd_manager_free(w->c);
@@ -225,19 +217,8 @@ world_free(struct world *w)
 	evutil_closesocket(w->fd);
 	event_base_free(w->base);
 	for (int i = 0; i < 3; i++)
-		if (w->dir[i][0] != '\0') {
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir[i]);
-			ck_assert_int_eq(system(cmd), 0);
-		}
-}
-
-static void
-run_ms(struct world *w, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	event_base_loopexit(w->base, &tv);
-	event_base_dispatch(w->base);
+		if (w->dir[i][0] != '\0')
+			pd_test_rm_dir(w->dir[i]);
 }
 
 static struct pd_bootstrap_peer_info info[PD_BOOTSTRAP_MAX_PEERS];
@@ -252,7 +233,7 @@ wait_state(struct world *w, struct pd_bootstrap *bt, size_t i,
 		    PD_BOOTSTRAP_MAX_PEERS), i);
 		if (strcmp(info[i].state, state) == 0)
 			return 1;
-		run_ms(w, 10);
+		pd_test_run_ms(w->base, 10);
 	}
 	return 0;
 }
@@ -337,7 +318,7 @@ START_TEST(test_dns4_connect_protect_grace)
 		ck_assert_uint_eq(conn, 1);
 	}
 	/* The grace period ends: unprotected, still connected. */
-	run_ms(&w, 600);
+	pd_test_run_ms(w.base, 600);
 	ck_assert(!is_protected(w.b, w.a));
 	ck_assert_uint_eq(pd_manager_conn_count(w.b, NULL, NULL), 1);
 	world_free(&w);
@@ -416,7 +397,7 @@ START_TEST(test_failing_name_backoff_then_failed)
 	ck_assert(!info[0].connected);
 	/* It retries: the failure count grows, next attempt moves on. */
 	for (int t = 0; t < 3000 && info[0].failures < 2; t += 10) {
-		run_ms(&w, 10);
+		pd_test_run_ms(w.base, 10);
 		pd_bootstrap_peers(w.boot, info, 1);
 	}
 	ck_assert_uint_ge(info[0].failures, 2);
@@ -425,12 +406,11 @@ START_TEST(test_failing_name_backoff_then_failed)
 	{
 		struct pd_multiaddr la;
 
-		ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(w.a), &la,
-		    1), 1);
+		pd_test_listen_addr(w.a, &la);
 		ck_assert_int_eq(pd_manager_connect(w.b, NULL, &la, connect_cb,
 		    &w), 0);
 		for (int t = 0; t < 3000 && w.connects == 0; t += 10)
-			run_ms(&w, 10);
+			pd_test_run_ms(w.base, 10);
 		ck_assert_int_eq(w.connect_result, 0);
 	}
 	ck_assert(wait_state(&w, w.boot, 0, "failed", 3000));
@@ -438,7 +418,7 @@ START_TEST(test_failing_name_backoff_then_failed)
 	ck_assert_msg(strstr(info[0].last_error, "nowhere.test") != NULL,
 	    "%s", info[0].last_error);
 	/* And it stays there (no retry timer). */
-	run_ms(&w, 600);
+	pd_test_run_ms(w.base, 600);
 	pd_bootstrap_peers(w.boot, info, 1);
 	ck_assert_str_eq(info[0].state, "failed");
 	/* A manual run tries again. */
@@ -494,8 +474,7 @@ START_TEST(test_reload_keeps_and_drops)
 		struct pd_multiaddr la;
 		struct pd_multiaddr_comp cc;
 
-		ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(w.c), &la,
-		    1), 1);
+		pd_test_listen_addr(w.c, &la);
 		ck_assert_int_eq(pd_multiaddr_find(&la, PD_MULTIADDR_TCP, &cc),
 		    0);
 		snprintf(c1, sizeof(c1), "/ip4/127.0.0.1/tcp/%d/p2p/%s",
@@ -565,7 +544,7 @@ START_TEST(test_dns6_and_dns)
 	ck_assert_uint_eq(info[1].nresolved, 2);	/* A and AAAA */
 	for (int t = 0; t < 4000 && strcmp(info[0].state, "failed") != 0 &&
 	    strcmp(info[0].state, "backing-off") != 0; t += 10) {
-		run_ms(&w, 10);
+		pd_test_run_ms(w.base, 10);
 		pd_bootstrap_peers(w.boot, info, 2);
 	}
 	ck_assert_uint_eq(info[0].nresolved, 1);
@@ -611,8 +590,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_bootstrap");
 	TCase *tc = tcase_create("bootstrap");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_dns4_connect_protect_grace);
@@ -623,9 +600,5 @@ main(void)
 	tcase_add_test(tc, test_dns6_and_dns);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

@@ -5,25 +5,21 @@
  * (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
+
+#include "helpers.h"
 
 static uint64_t buf_rng_state;
 
 static uint64_t
 buf_rng(void)
 {
-	uint64_t z = (buf_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&buf_rng_state);
 }
 
 START_TEST(test_empty)
@@ -226,18 +222,6 @@ buf_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_buf: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	buf_rng_state = seed;
-	sr = srunner_create(buf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	buf_rng_state = pd_test_seed("check_buf");
+	return pd_test_run(buf_suite());
 }

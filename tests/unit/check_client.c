@@ -31,6 +31,8 @@
 
 #include "peerdisc-client.h"
 
+#include "helpers.h"
+
 #define SRV_MAX_LINE (3 * 1024 * 1024)	/* request lines the child reads */
 #define SRV_WAIT_MS 5000		/* how long srv_stop waits */
 #define RANDOM_ROUNDS 60		/* requests in the randomized test */
@@ -50,21 +52,7 @@ static uint64_t rng_state;
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
-
-static void
-rng_seed(void)
-{
-	const char *s = getenv("PD_TEST_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("check_client: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	fflush(stdout);
-	rng_state = seed ? seed : 1;
+	return pd_test_rng(&rng_state);
 }
 
 static int64_t
@@ -1067,7 +1055,7 @@ START_TEST(test_random_framing)
 	int64_t seen = 0;
 	int round;
 
-	rng_seed();
+	rng_state = pd_test_seed("check_client");
 	srv_start(&s, srv_random);	/* the child inherits the seed */
 	c = connect_ok(&s);
 	for (round = 0; round < RANDOM_ROUNDS; round++) {
@@ -1113,8 +1101,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_client");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
 	tc = tcase_create("call");
@@ -1150,9 +1136,5 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_random_framing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pd_test_run(s);
 }

@@ -9,12 +9,10 @@
  * help line.
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -22,6 +20,8 @@
 #include "crypto/peerid.h"
 #include "daemon/config.h"
 #include "daemon/paths.h"
+
+#include "helpers.h"
 
 #define PEER_A "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"
 #define PEER_B "12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8"
@@ -32,11 +32,7 @@ static uint64_t cfg_rng_state;
 static uint64_t
 cfg_rng(void)
 {
-	uint64_t z = (cfg_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&cfg_rng_state);
 }
 
 /* A non-root user outside systemd with every XDG variable set. */
@@ -1236,18 +1232,6 @@ config_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_config: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	cfg_rng_state = seed;
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	cfg_rng_state = pd_test_seed("check_config");
+	return pd_test_run(config_suite());
 }

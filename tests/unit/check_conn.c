@@ -15,6 +15,8 @@
 #include "proto/idsvc.h"
 #include "proto/ping.h"
 
+#include "helpers.h"
+
 #define ECHO_PROTO "/test/echo/1.0.0"
 #define ECHO_SIZE (300 * 1024)
 
@@ -165,18 +167,6 @@ world_free(struct world *w)
 	event_base_free(w->base);
 }
 
-/* Run the loop until *flag is nonzero or ms pass. */
-static void
-run_until(struct world *w, int *flag, int ms)
-{
-	for (int i = 0; i < ms / 10 && !*flag; i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(w->base, &tv);
-		event_base_dispatch(w->base);
-	}
-}
-
 static void
 dial_cb(int result, struct pd_conn *c, const char *why, void *arg)
 {
@@ -202,7 +192,7 @@ listen_and_dial(struct world *w, const struct pd_peerid *expect)
 	ck_assert_ptr_nonnull(pd_net_dial(w->b.net, &bound, expect, dial_cb, w,
 	    &err));
 	ck_assert_int_eq(w->dial_done, 0);
-	run_until(w, &w->dial_done, 5000);
+	pd_test_run_until(w->base, &w->dial_done, 1, 5000);
 	ck_assert_int_eq(w->dial_done, 1);
 }
 
@@ -217,7 +207,7 @@ START_TEST(test_dial_upgrade)
 	ck_assert(pd_peerid_equal(pd_conn_peer(w.dial_conn),
 	    pd_net_peer_id(w.a.net)));
 	ck_assert_int_eq(pd_conn_direction(w.dial_conn), PD_CONN_OUTBOUND);
-	run_until(&w, &w.a.ups, 2000);
+	pd_test_run_until(w.base, &w.a.ups, 1, 2000);
 	ck_assert_int_eq(w.a.ups, 1);
 	ck_assert_int_eq(w.b.ups, 1);
 	ck_assert(pd_peerid_equal(pd_conn_peer(w.a.conn),
@@ -226,7 +216,7 @@ START_TEST(test_dial_upgrade)
 	ck_assert_uint_eq(pd_net_conn_count(w.a.net), 1);
 	/* Closing one end is seen by the other. */
 	pd_conn_close(w.dial_conn);
-	run_until(&w, &w.a.downs, 2000);
+	pd_test_run_until(w.base, &w.a.downs, 1, 2000);
 	ck_assert_int_eq(w.a.downs, 1);
 	ck_assert_int_eq(w.b.downs, 1);
 	ck_assert_uint_eq(pd_net_conn_count(w.a.net), 0);
@@ -304,7 +294,7 @@ START_TEST(test_stream_echo)
 	ck_assert_int_eq(pd_conn_open_stream(w.dial_conn, ECHO_PROTO,
 	    client_open, &w), 0);
 	ck_assert_int_eq(w.opened, 0);	/* never synchronous */
-	run_until(&w, &w.eof, 5000);
+	pd_test_run_until(w.base, &w.eof, 1, 5000);
 	ck_assert_int_eq(w.open_result, 0);
 	ck_assert_int_eq(w.eof, 1);
 	ck_assert_uint_eq(w.got.len, ECHO_SIZE);
@@ -321,7 +311,7 @@ START_TEST(test_stream_unsupported)
 	listen_and_dial(&w, NULL);
 	ck_assert_int_eq(pd_conn_open_stream(w.dial_conn, "/nobody/1.0.0",
 	    client_open, &w), 0);
-	run_until(&w, &w.opened, 3000);
+	pd_test_run_until(w.base, &w.opened, 1, 3000);
 	ck_assert_int_eq(w.open_result, PD_ERR_UNSUPPORTED);
 	/* The connection survives a refused protocol. */
 	ck_assert_uint_eq(pd_net_conn_count(w.b.net), 1);
@@ -336,7 +326,7 @@ START_TEST(test_identify)
 	world_init(&w, NULL, NULL);
 	listen_and_dial(&w, NULL);
 	ck_assert_int_eq(pd_idsvc_identify(w.b.idsvc, w.dial_conn), 0);
-	run_until(&w, &w.b.identified, 3000);
+	pd_test_run_until(w.base, &w.b.identified, 1, 3000);
 	ck_assert_int_eq(w.b.identified, 1);
 	ck_assert_int_eq(w.b.id_failed, 0);
 	ck_assert_str_eq(w.b.agent, "peerdisc-test/1");
@@ -365,7 +355,7 @@ START_TEST(test_ping)
 	world_init(&w, NULL, NULL);
 	listen_and_dial(&w, NULL);
 	ck_assert_ptr_nonnull(pd_ping_start(w.dial_conn, ping_cb, &w, &err));
-	run_until(&w, &w.ping_done, 3000);
+	pd_test_run_until(w.base, &w.ping_done, 1, 3000);
 	ck_assert_int_eq(w.ping_result, 0);
 	ck_assert_uint_gt(w.rtt_us, 0);
 	ck_assert_uint_lt(w.rtt_us, 3000000);
@@ -398,8 +388,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_conn");
 	TCase *tc = tcase_create("conn");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_dial_upgrade);
@@ -410,9 +398,5 @@ main(void)
 	tcase_add_test(tc, test_ping);
 	tcase_add_test(tc, test_pnet);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

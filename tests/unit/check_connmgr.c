@@ -13,7 +13,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +25,9 @@
 #include "core/error.h"
 #include "peer/connmgr.h"
 
+#include "helpers.h"
+
 static uint64_t tc_seed;
-
-static uint64_t
-tc_rng(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 /* A sha2-256-shaped peer ID numbered n. */
 static struct pd_peerid
@@ -377,7 +368,8 @@ tm_check_trim(struct pd_connmgr *cm, struct tm_peer *m,
     uint64_t *rs)
 {
 	struct pd_peerid ids[TM_PEERS];
-	size_t retmax = tc_rng(rs) % 8 == 0 ? tc_rng(rs) % 4 : TM_PEERS;
+	size_t retmax = pd_test_rng(rs) % 8 == 0 ? pd_test_rng(rs) % 4 :
+	    TM_PEERS;
 	unsigned conn = tm_connected(m), ncand = 0, want = 0;
 	int n = pd_connmgr_trim(cm, now, ids, retmax), maxv = -100000;
 	bool victim[TM_PEERS] = { false };
@@ -413,7 +405,7 @@ tm_check_trim(struct pd_connmgr *cm, struct tm_peer *m,
 	for (int i = 0; i < n; i++) {
 		unsigned v = tc_num(&ids[i]);
 
-		if (tc_rng(rs) % 10 == 0)
+		if (pd_test_rng(rs) % 10 == 0)
 			continue;	/* sometimes the close is late */
 		while (m[v].nin > 0) {
 			tc_close(cm, v, true, now);
@@ -430,11 +422,11 @@ tm_check_trim(struct pd_connmgr *cm, struct tm_peer *m,
 static void
 tm_step(struct pd_connmgr *cm, struct tm_peer *m, int64_t now, uint64_t *rs)
 {
-	unsigned v = (unsigned)(tc_rng(rs) % TM_PEERS);
+	unsigned v = (unsigned)(pd_test_rng(rs) % TM_PEERS);
 	struct pd_peerid id = tc_id(v);
-	bool in = tc_rng(rs) & 1;
+	bool in = pd_test_rng(rs) & 1;
 
-	switch (tc_rng(rs) % 6) {
+	switch (pd_test_rng(rs) % 6) {
 	case 0:
 	case 1:
 		if (m[v].nin + m[v].nout == 0)
@@ -449,7 +441,7 @@ tm_step(struct pd_connmgr *cm, struct tm_peer *m, int64_t now, uint64_t *rs)
 		in ? m[v].nin-- : m[v].nout--;
 		break;
 	case 3:
-		if (tc_rng(rs) % 3 == 0) {
+		if (pd_test_rng(rs) % 3 == 0) {
 			ck_assert_int_eq(pd_connmgr_protect(cm, &id, "t", now), 0);
 			m[v].prot = true;
 		} else if (m[v].prot) {
@@ -458,7 +450,7 @@ tm_step(struct pd_connmgr *cm, struct tm_peer *m, int64_t now, uint64_t *rs)
 		}
 		break;
 	default:
-		m[v].w = (int)(tc_rng(rs) % 41) - 20;
+		m[v].w = (int)(pd_test_rng(rs) % 41) - 20;
 		tc_tag(cm, v, "app", m[v].w);
 		break;
 	}
@@ -476,18 +468,18 @@ START_TEST(test_trim_random)
 
 		memset(m, 0, sizeof(m));
 		pd_connmgr_config_defaults(&c);
-		c.max_peers = 5 + (unsigned)(tc_rng(&rs) % 40);
-		c.min_peers = (unsigned)(tc_rng(&rs) % (c.max_peers + 1));
-		c.low_water = c.min_peers + (unsigned)(tc_rng(&rs) %
+		c.max_peers = 5 + (unsigned)(pd_test_rng(&rs) % 40);
+		c.min_peers = (unsigned)(pd_test_rng(&rs) % (c.max_peers + 1));
+		c.low_water = c.min_peers + (unsigned)(pd_test_rng(&rs) %
 		    (c.max_peers - c.min_peers + 1));
 		if (c.low_water == 0)
 			c.low_water = 1;
-		c.grace_ms = (int64_t)(tc_rng(&rs) % 30000);
-		c.silence_ms = (int64_t)(tc_rng(&rs) % 20000);
+		c.grace_ms = (int64_t)(pd_test_rng(&rs) % 30000);
+		c.silence_ms = (int64_t)(pd_test_rng(&rs) % 20000);
 		cm = tc_new(&c);
 		for (int step = 0; step < 3000; step++) {
-			now += (int64_t)(tc_rng(&rs) % 700);
-			if (tc_rng(&rs) % 5 == 0)
+			now += (int64_t)(pd_test_rng(&rs) % 700);
+			if (pd_test_rng(&rs) % 5 == 0)
 				tm_check_trim(cm, m, &c, now, &last, &rs);
 			else
 				tm_step(cm, m, now, &rs);
@@ -1143,16 +1135,6 @@ connmgr_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	tc_seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_connmgr: PD_TEST_SEED=%" PRIu64 "\n", tc_seed);
-	sr = srunner_create(connmgr_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tc_seed = pd_test_seed("check_connmgr");
+	return pd_test_run(connmgr_suite());
 }

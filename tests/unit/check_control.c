@@ -37,6 +37,8 @@
 #include "daemon/control.h"
 #include "daemon/rpc.h"
 
+#include "helpers.h"
+
 #define TC_TIMEOUT_MS 5000
 #define TC_MANY 200
 #define TC_ADMIN_GID 12345
@@ -1325,13 +1327,6 @@ control_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(control_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pd_test_run(control_suite());
 }

@@ -11,13 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "mdns/dns.h"
+
+#include "helpers.h"
 
 #ifndef PD_TEST_VECTORS
 #error "PD_TEST_VECTORS must name tests/unit/vectors"
@@ -1163,15 +1164,11 @@ group_by_section(const struct pd_dns_msg *in, struct pd_dns_msg *out)
 
 START_TEST(test_roundtrip_random)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL);
+	uint64_t seed = pd_test_seed("check_dns round-trip");
 	static struct pd_dns_msg built, grouped;
 	static uint8_t b[PD_DNS_MAX_MSG];
 	int round;
 
-	printf("check_dns round-trip seed %llu (PD_TEST_SEED)\n",
-	    (unsigned long long)seed);
 	rng_state = seed * 2654435761u + 1;
 	for (round = 0; round < 2000; round++) {
 		size_t n;
@@ -1233,11 +1230,5 @@ dns_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(dns_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pd_test_run(dns_suite());
 }

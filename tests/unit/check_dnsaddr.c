@@ -10,12 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 
 #include "core/error.h"
 #include "discovery/dnsaddr.h"
+
+#include "helpers.h"
 
 #define QM_NNOO "QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN"
 #define QM_QCU2 "QmQCU2EcMqAqQPR2i9bChDtGNJchTbq5TbXJJ16u19uLTa"
@@ -585,13 +586,9 @@ struct model_item {
 
 START_TEST(test_resolve_model)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL);
+	uint64_t seed = pd_test_seed("check_dnsaddr model");
 	static struct model_zone z;
 
-	printf("check_dnsaddr model seed %llu (PD_TEST_SEED)\n",
-	    (unsigned long long)seed);
 	model_rng = seed * 2654435761u + 1;
 	for (int round = 0; round < 300; round++) {
 		struct model_item queue[64];
@@ -703,8 +700,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_dnsaddr");
 	TCase *tc = tcase_create("dnsaddr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_parse_txt);
 	tcase_add_test(tc, test_host_and_suffix);
@@ -715,9 +710,5 @@ main(void)
 	tcase_add_test(tc, test_resolve_depth_loop_caps);
 	tcase_add_test(tc, test_resolve_model);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "peer/events.h"
 
+#include "helpers.h"
+
 struct rec {
 	struct pd_events *evs;
 	struct pd_event_sub *self, *other, *added;
@@ -159,8 +161,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_events");
 	TCase *tc = tcase_create("events");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_mask);
 	tcase_add_test(tc, test_unsubscribe_during_dispatch);
@@ -168,9 +168,5 @@ main(void)
 	tcase_add_test(tc, test_nested_emit);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

@@ -13,6 +13,8 @@
 #include "proto/identify.h"
 #include "proto/record.h"
 
+#include "helpers.h"
+
 static void
 test_key(int n, struct pd_privkey *key, struct pd_pubkey *pub,
     struct pd_peerid *id)
@@ -290,8 +292,6 @@ main(void)
 	Suite *s = suite_create("pd_identify");
 	TCase *tr = tcase_create("record");
 	TCase *ti = tcase_create("identify");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tr, test_record_roundtrip);
 	tcase_add_test(tr, test_record_tampered);
@@ -302,9 +302,5 @@ main(void)
 	tcase_add_test(ti, test_identify_foreign_record);
 	suite_add_tcase(s, tr);
 	suite_add_tcase(s, ti);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

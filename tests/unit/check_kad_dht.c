@@ -20,6 +20,8 @@
 #include "net/conn.h"
 #include "peer/manager.h"
 
+#include "helpers.h"
+
 struct tnode {
 	struct pd_manager *m;
 	int identified;
@@ -41,19 +43,11 @@ static void
 tnode_init(struct tnode *n, int seed)
 {
 	struct pd_manager_config *cfg = calloc(1, sizeof(*cfg));
-	uint8_t s[32];
-	char why[256];
 
 	memset(n, 0, sizeof(*n));
-	memset(s, seed, sizeof(s));
-	ck_assert_int_eq(pd_privkey_from_seed(s, &cfg->key), 0);
-	cfg->agent = "dht-test";
-	ck_assert_int_eq(pd_multiaddr_parse("/ip4/127.0.0.1/tcp/0",
-	    &cfg->listen[0], NULL, 0), 0);
-	cfg->nlisten = 1;
-	cfg->connection_timeout_ms = 5000;
+	ck_assert_ptr_nonnull(cfg);
+	pd_test_manager_config(cfg, seed, "dht-test");
 	cfg->max_peers = 50;
-	cfg->store_max = 100;
 	cfg->dht_enabled = 1;
 	cfg->dht_server = 1;
 	cfg->dht_k = 20;
@@ -63,18 +57,7 @@ tnode_init(struct tnode *n, int seed)
 	ck_assert_ptr_nonnull(n->m);
 	ck_assert_ptr_nonnull(pd_manager_on_event(n->m, PD_EVENT_MASK_ALL,
 	    tnode_event, n));
-	ck_assert_msg(pd_manager_start(n->m, why, sizeof(why)) == 0, "%s", why);
-}
-
-static void
-run_until(int *flag, int want, int ms)
-{
-	for (int i = 0; i < ms / 10 && *flag < want; i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
+	pd_test_manager_start(n->m);
 }
 
 static int connects;
@@ -94,11 +77,10 @@ connect_nodes(struct tnode *from, struct tnode *to)
 	struct pd_multiaddr addr;
 	int want = connects + 1;
 
-	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(to->m), &addr, 1),
-	    1);
+	pd_test_listen_addr(to->m, &addr);
 	ck_assert_int_eq(pd_manager_connect(from->m, NULL, &addr, connect_cb,
 	    NULL), 0);
-	run_until(&connects, want, 5000);
+	pd_test_run_until(base, &connects, want, 5000);
 	ck_assert_int_eq(connects, want);
 }
 
@@ -183,7 +165,7 @@ exchange(struct tnode *from, struct tnode *to, struct exch *x)
 	x->resp = pd_kad_msg_new();
 	ck_assert_int_eq(pd_conn_open_stream(c, PD_KAD_PROTO, exch_open, x),
 	    0);
-	run_until(&x->done, 1, 3000);
+	pd_test_run_until(base, &x->done, 1, 3000);
 	pd_buf_free(&x->in);
 }
 
@@ -200,11 +182,11 @@ START_TEST(test_server_and_providers)
 	tnode_init(&c, 13);
 	connect_nodes(&b, &a);
 	connect_nodes(&c, &a);
-	run_until(&a.identified, 2, 5000);
+	pd_test_run_until(base, &a.identified, 2, 5000);
 	/* Both became DHT servers in A's table through identify. */
 	for (int i = 0; i < 100 && pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(a.m))) < 2; i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	ck_assert_uint_eq(pd_kad_rt_size(pd_kad_dht_rt(pd_manager_dht(a.m))),
 	    2);
 
@@ -224,8 +206,7 @@ START_TEST(test_server_and_providers)
 
 	/* ADD_PROVIDER from C naming B is ignored; naming C is kept. */
 	memset(key + 2, 0x5a, 32);
-	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(b.m), &baddr, 1),
-	    1);
+	pd_test_listen_addr(b.m, &baddr);
 	pd_kad_msg_init(x.req, PD_KAD_ADD_PROVIDER);
 	ck_assert_int_eq(pd_kad_msg_set_key(x.req, key, sizeof(key)), 0);
 	ck_assert_int_eq(pd_kad_msg_add_peer(x.req, PD_KAD_LIST_PROVIDERS,
@@ -285,14 +266,14 @@ START_TEST(test_find_peer_across_nodes)
 	/* B knows A; C knows A; B finds C through A. */
 	connect_nodes(&b, &a);
 	connect_nodes(&c, &a);
-	run_until(&b.identified, 1, 5000);
+	pd_test_run_until(base, &b.identified, 1, 5000);
 	for (int i = 0; i < 100 && pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(a.m))) < 2; i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	ck_assert_int_eq(pd_kad_dht_find_peer(pd_manager_dht(b.m),
 	    pd_manager_peer_id(c.m), lookup_cb, NULL), 0);
 	ck_assert_int_eq(lookup_done, 0);	/* never synchronous */
-	run_until(&lookup_done, 1, 8000);
+	pd_test_run_until(base, &lookup_done, 1, 8000);
 	ck_assert_int_eq(lookup_result, 0);
 	ck_assert(pd_peerid_equal(&lookup_found, pd_manager_peer_id(c.m)));
 	/* An empty table cannot start a lookup. */
@@ -344,7 +325,7 @@ START_TEST(test_provide_and_find_providers)
 	for (int i = 0; i < 200 && (pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(b.m))) < 1 || pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(c.m))) < 1); i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	pd_manager_namespace_key("my-app", key);
 	/* The key of §10's worked example. */
 	ck_assert_uint_eq(key[0], 0x12);
@@ -352,15 +333,15 @@ START_TEST(test_provide_and_find_providers)
 	ck_assert_uint_eq(key[33], 0x8c);
 	ck_assert_int_eq(pd_kad_dht_provide(pd_manager_dht(b.m), key,
 	    sizeof(key), provide_cb, NULL), 0);
-	run_until(&prov_done, 1, 5000);
+	pd_test_run_until(base, &prov_done, 1, 5000);
 	ck_assert_int_eq(prov_done, 1);
 	for (int i = 0; i < 100 && pd_kad_dht_provider_count(
 	    pd_manager_dht(a.m)) < 1; i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	ck_assert_uint_eq(pd_kad_dht_provider_count(pd_manager_dht(a.m)), 1);
 	ck_assert_int_eq(pd_kad_dht_find_providers(pd_manager_dht(c.m), key,
 	    sizeof(key), 10, 3000, find_prov_cb, NULL), 0);
-	run_until(&prov_done, 2, 5000);
+	pd_test_run_until(base, &prov_done, 2, 5000);
 	ck_assert_int_eq(prov_done, 2);
 	ck_assert_int_eq(prov_n, 1);
 	ck_assert(pd_peerid_equal(&prov_first, pd_manager_peer_id(b.m)));
@@ -388,11 +369,11 @@ START_TEST(test_refresh_fills_table)
 	connect_nodes(&c, &b);
 	for (int i = 0; i < 200 && pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(b.m))) < 1; i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	connect_nodes(&b, &a);
 	rt = pd_kad_dht_rt(pd_manager_dht(a.m));
 	for (int i = 0; i < 300 && pd_kad_rt_size(rt) < 2; i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	ck_assert_uint_eq(pd_kad_rt_size(rt), 2);
 	ck_assert_ptr_nonnull(pd_kad_rt_find(rt, pd_manager_peer_id(c.m)));
 	/* An explicit refresh starts the self lookup plus bucket lookups. */
@@ -470,13 +451,13 @@ START_TEST(test_values)
 	for (int i = 0; i < 200 && (pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(b.m))) < 1 || pd_kad_rt_size(pd_kad_dht_rt(
 	    pd_manager_dht(c.m))) < 1); i++)
-		run_until(&connects, 1000, 10);
+		pd_test_run_until(base, &connects, 1000, 10);
 	pk_record(&b, key, &keylen, val, &vallen);
 	pk_record(&c, ckey, &ckeylen, cval, &cvallen);
 	ck_assert_int_eq(pd_kad_dht_put_value(pd_manager_dht(b.m), key, keylen,
 	    val, vallen, put_cb, NULL, why, sizeof(why)), 0);
 	ck_assert_int_eq(value_done, 0);	/* never synchronous */
-	run_until(&value_done, 1, 8000);
+	pd_test_run_until(base, &value_done, 1, 8000);
 	ck_assert_int_eq(value_result, 0);
 	ck_assert_uint_ge(value_stored, 1);
 	ck_assert_uint_ge(value_sent, value_stored);
@@ -486,7 +467,7 @@ START_TEST(test_values)
 	/* C gets it back (from A or C's own copy). */
 	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(c.m), key, keylen,
 	    3000, get_cb, NULL), 0);
-	run_until(&value_done, 2, 8000);
+	pd_test_run_until(base, &value_done, 2, 8000);
 	ck_assert_int_eq(value_done, 2);
 	ck_assert_int_eq(value_result, 0);
 	ck_assert_uint_eq(value_n, vallen);
@@ -518,7 +499,7 @@ START_TEST(test_values)
 	/* Nobody holds C's record; a namespace without validator. */
 	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(b.m), ckey,
 	    ckeylen, 3000, get_cb, NULL), 0);
-	run_until(&value_done, 3, 8000);
+	pd_test_run_until(base, &value_done, 3, 8000);
 	ck_assert_int_eq(value_result, PD_ERR_NOT_FOUND);
 	ck_assert_int_eq(pd_kad_dht_get_value(pd_manager_dht(b.m),
 	    (const uint8_t *)"/nope/x", 7, 0, get_cb, NULL), PD_ERR_INVAL);
@@ -576,8 +557,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_kad_dht");
 	TCase *tc = tcase_create("dht");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_server_and_providers);
@@ -587,9 +566,5 @@ main(void)
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_rate_limit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

@@ -18,6 +18,8 @@
 #include "crypto/key.h"
 #include "kad/msg.h"
 
+#include "helpers.h"
+
 static uint64_t kad_rng_state = 1;
 
 static uint64_t
@@ -859,20 +861,6 @@ kad_msg_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int nfail;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) * 2654435761u + 1;
-	if (seed == 0)
-		seed = 1;
-	printf("check_kad_msg: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	kad_rng_state = seed;
-	sr = srunner_create(kad_msg_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	kad_rng_state = pd_test_seed("check_kad_msg");
+	return pd_test_run(kad_msg_suite());
 }

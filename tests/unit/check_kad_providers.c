@@ -4,16 +4,16 @@
  * bytes, key length), and a seeded randomized model test against a plain
  * array (PD_TEST_SEED reproduces a run).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 
 #include "core/error.h"
 #include "kad/providers.h"
+
+#include "helpers.h"
 
 static uint64_t prov_rng_state = 1;
 
@@ -624,20 +624,6 @@ kad_prov_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int nfail;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) * 2654435761u + 1;
-	if (seed == 0)
-		seed = 1;
-	printf("check_kad_providers: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	prov_rng_state = seed;
-	sr = srunner_create(kad_prov_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	prov_rng_state = pd_test_seed("check_kad_providers");
+	return pd_test_run(kad_prov_suite());
 }

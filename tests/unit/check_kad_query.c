@@ -10,11 +10,9 @@
  * (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr/multiaddr.h"
 #include "core/error.h"
@@ -22,17 +20,14 @@
 #include "kad/query.h"
 #include "kad/rt.h"
 
+#include "helpers.h"
+
 static uint64_t q_rng_state = 88172645463325252ull;
 
 static uint64_t
 rng(void)
 {
-	uint64_t x = q_rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return q_rng_state = x;
+	return pd_test_rng(&q_rng_state);
 }
 
 static uint32_t
@@ -895,19 +890,6 @@ kad_query_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	if (seed == 0)
-		seed = 1;
-	q_rng_state = seed;
-	printf("check_kad_query: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	sr = srunner_create(kad_query_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	q_rng_state = pd_test_seed("check_kad_query");
+	return pd_test_run(kad_query_suite());
 }

@@ -8,11 +8,9 @@
  * validator table, and the record store (select on put, caps, age,
  * re-validation on read, plus a seeded model test; PD_TEST_SEED replays).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 
@@ -22,6 +20,8 @@
 #include "kad/cbor.h"
 #include "kad/msg.h"
 #include "kad/record.h"
+
+#include "helpers.h"
 
 #ifndef PD_TEST_VECTORS
 #error "PD_TEST_VECTORS must name tests/unit/vectors"
@@ -46,46 +46,14 @@ rec_rng(void)
 #define EOL_2200 INT64_C(7258118400000)	/* 2200-01-01T00:00:00Z */
 #define HOUR INT64_C(3600000)
 
-static size_t
-hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(n, cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
 /* Read "name = hex" from a vector file; returns the length. */
 static size_t
 vec_field(const char *file, const char *name, uint8_t *out, size_t cap)
 {
-	static char line[65536];
 	char path[512];
-	size_t n = 0, nl = strlen(name);
-	int found = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", PD_TEST_VECTORS, file);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, name, nl) != 0 ||
-		    strncmp(line + nl, " = ", 3) != 0)
-			continue;
-		line[strcspn(line, "\r\n")] = '\0';
-		n = hex_decode(line + nl + 3, out, cap);
-		found = 1;
-	}
-	fclose(f);
-	ck_assert_msg(found, "%s missing in %s", name, path);
-	return n;
+	return pd_test_vector(path, name, out, cap);
 }
 
 /* An IPNS vector: key and value. */
@@ -139,7 +107,7 @@ START_TEST(test_cbor_rfc8949)
 	struct pd_cbor_item it;
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		size_t n = hex_decode(v[i].hex, buf, sizeof(buf));
+		size_t n = pd_test_unhex(v[i].hex, buf, sizeof(buf));
 
 		pd_cbor_reader_init(&r, buf, n);
 		ck_assert_int_eq(pd_cbor_next(&r, &it), 0);
@@ -152,12 +120,12 @@ START_TEST(test_cbor_rfc8949)
 			    PD_ERR_TRUNCATED);
 	}
 	/* payload and float bits */
-	hex_decode("6449455446", buf, sizeof(buf));
+	pd_test_unhex("6449455446", buf, sizeof(buf));
 	pd_cbor_reader_init(&r, buf, 5);
 	ck_assert_int_eq(pd_cbor_next(&r, &it), 0);
 	ck_assert_mem_eq(it.data, "IETF", 4);
 	ck_assert_uint_eq(r.off, 5);
-	hex_decode("fb3ff199999999999a", buf, sizeof(buf));
+	pd_test_unhex("fb3ff199999999999a", buf, sizeof(buf));
 	pd_cbor_reader_init(&r, buf, 9);
 	ck_assert_int_eq(pd_cbor_next(&r, &it), 0);
 	ck_assert_uint_eq(it.u, UINT64_C(0x3ff199999999999a));
@@ -205,7 +173,7 @@ START_TEST(test_cbor_malformed)
 	char why[128];
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		size_t n = hex_decode(v[i].hex, buf, sizeof(buf));
+		size_t n = pd_test_unhex(v[i].hex, buf, sizeof(buf));
 
 		why[0] = '\0';
 		ck_assert_msg(pd_cbor_check(buf, n, why, sizeof(why)) == v[i].rc,
@@ -433,12 +401,12 @@ START_TEST(test_pk_spec_keys)
 	pd_kad_validators_default(&v);
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
 		n = vec_field("peer-ids.txt", k[i].vec, pb, sizeof(pb));
-		idn = hex_decode(k[i].id, id, sizeof(id));
+		idn = pd_test_unhex(k[i].id, id, sizeof(id));
 		kl = pk_key(id, idn, key);
 		ck_assert_msg(pd_kad_validate(&v, key, kl, pb, n, NOW, NULL, 0) == 0,
 		    "%s", k[i].vec);
 		/* the ID of the next key in the list does not match */
-		hex_decode(k[(i + 1) % 4].id, other, sizeof(other));
+		pd_test_unhex(k[(i + 1) % 4].id, other, sizeof(other));
 		kl = pk_key(other, strlen(k[(i + 1) % 4].id) / 2, key);
 		ck_assert_int_eq(pd_kad_validate(&v, key, kl, pb, n, NOW, NULL, 0),
 		    PD_ERR_BAD_KEY);
@@ -569,7 +537,7 @@ ipns_make(const struct pd_privkey *sk, const char *cbor_hex, uint8_t *out,
     size_t cap)
 {
 	uint8_t data[1024], msg[1100], sig[64];
-	size_t n = hex_decode(cbor_hex, data, sizeof(data)), o;
+	size_t n = pd_test_unhex(cbor_hex, data, sizeof(data)), o;
 
 	ck_assert_uint_le(n + 100, cap);
 	memcpy(msg, "ipns-signature:", 15);
@@ -1139,20 +1107,6 @@ kad_record_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int nfail;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) * 2654435761u + 1;
-	if (seed == 0)
-		seed = 1;
-	printf("check_kad_record: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	rec_rng_state = seed;
-	sr = srunner_create(kad_record_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	rec_rng_state = pd_test_seed("check_kad_record");
+	return pd_test_run(kad_record_suite());
 }

@@ -9,28 +9,23 @@
  * (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr/multiaddr.h"
 #include "core/error.h"
 #include "crypto/peerid.h"
 #include "kad/rt.h"
 
+#include "helpers.h"
+
 static uint64_t rt_rng_state = 88172645463325252ull;
 
 static uint64_t
 rng(void)
 {
-	uint64_t x = rt_rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rt_rng_state = x;
+	return pd_test_rng(&rt_rng_state);
 }
 
 static uint32_t
@@ -724,19 +719,6 @@ kad_rt_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	if (seed == 0)
-		seed = 1;
-	rt_rng_state = seed;
-	printf("check_kad_rt: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	sr = srunner_create(kad_rt_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	rt_rng_state = pd_test_seed("check_kad_rt");
+	return pd_test_run(kad_rt_suite());
 }

@@ -9,11 +9,9 @@
  * printed; set PD_TEST_SEED to replay).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -23,6 +21,8 @@
 
 #include "core/error.h"
 #include "crypto/key.h"
+
+#include "helpers.h"
 
 #ifndef PD_TEST_VECTORS
 #error "PD_TEST_VECTORS must name tests/unit/vectors"
@@ -35,21 +35,7 @@ static uint64_t key_rng_state;
 static uint64_t
 key_rng(void)
 {
-	/* xorshift64* */
-	key_rng_state ^= key_rng_state >> 12;
-	key_rng_state ^= key_rng_state << 25;
-	key_rng_state ^= key_rng_state >> 27;
-	return key_rng_state * UINT64_C(2685821657736338717);
-}
-
-static void
-key_rng_seed(void)
-{
-	const char *s = getenv("PD_TEST_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("check_key: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	key_rng_state = seed ? seed : 1;
+	return pd_test_rng(&key_rng_state);
 }
 
 static void
@@ -59,45 +45,11 @@ key_rng_bytes(uint8_t *p, size_t n)
 		p[i] = (uint8_t)(key_rng() >> 56);
 }
 
-/* Decode hex (either case) into out; returns the length. */
-static size_t
-hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(n, cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
 /* Look up "name = hex" in the spec vector file and decode it. */
 static size_t
 vector(const char *name, uint8_t *out, size_t cap)
 {
-	static char line[16384];
-	FILE *f = fopen(PD_TEST_VECTORS "/peer-ids.txt", "r");
-	size_t n = 0, nl = strlen(name);
-	int found = 0;
-
-	ck_assert_msg(f != NULL, "cannot open %s/peer-ids.txt",
-	    PD_TEST_VECTORS);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, name, nl) != 0 ||
-		    strncmp(line + nl, " = ", 3) != 0)
-			continue;
-		line[strcspn(line, "\r\n")] = '\0';
-		n = hex_decode(line + nl + 3, out, cap);
-		found = 1;
-	}
-	fclose(f);
-	ck_assert_msg(found, "vector %s missing", name);
-	return n;
+	return pd_test_vector(PD_TEST_VECTORS "/peer-ids.txt", name, out, cap);
 }
 
 /* 08 type 12 uvarint(len) data, as a libp2p key protobuf. */
@@ -311,10 +263,10 @@ START_TEST(test_ed25519_rfc8032)
 		struct pd_pubkey pub;
 		size_t mlen;
 
-		hex_decode(v[i].seed, seed, sizeof(seed));
-		hex_decode(v[i].pub, pubraw, sizeof(pubraw));
-		mlen = hex_decode(v[i].msg, msg, sizeof(msg));
-		hex_decode(v[i].sig, sig, sizeof(sig));
+		pd_test_unhex(v[i].seed, seed, sizeof(seed));
+		pd_test_unhex(v[i].pub, pubraw, sizeof(pubraw));
+		mlen = pd_test_unhex(v[i].msg, msg, sizeof(msg));
+		pd_test_unhex(v[i].sig, sig, sizeof(sig));
 		ck_assert_int_eq(pd_privkey_from_seed(seed, &key), 0);
 		ck_assert_int_eq(pd_privkey_public(&key, &pub), 0);
 		ck_assert_uint_eq(pub.len, 32);
@@ -1066,13 +1018,6 @@ key_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	key_rng_seed();
-	sr = srunner_create(key_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	key_rng_state = pd_test_seed("check_key");
+	return pd_test_run(key_suite());
 }

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,32 +19,20 @@
 #include "crypto/key.h"
 #include "crypto/keyfile.h"
 
+#include "helpers.h"
+
 static char tmpdir[512];
 
 static void
 keyfile_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_keyfile.XXXXXX",
-	    base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)chmod(p, 0700);
-	return remove(p);
+	pd_test_tmpdir(tmpdir, sizeof(tmpdir), "check_keyfile");
 }
 
 static void
 keyfile_teardown(void)
 {
-	(void)nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pd_test_rm_dir(tmpdir);
 }
 
 /* path = tmpdir/rel */
@@ -501,12 +488,5 @@ keyfile_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(keyfile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pd_test_run(keyfile_suite());
 }

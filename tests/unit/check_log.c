@@ -15,6 +15,8 @@
 #include "core/error.h"
 #include "core/log.h"
 
+#include "helpers.h"
+
 /* What the test sink saw. */
 struct log_capture {
 	int calls;
@@ -300,11 +302,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(log_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return pd_test_run(log_suite());
 }

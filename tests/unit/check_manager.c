@@ -15,6 +15,8 @@
 #include "net/conn.h"
 #include "peer/manager.h"
 
+#include "helpers.h"
+
 struct node {
 	struct pd_manager *m;
 	int events[PD_EVENT_TYPE_COUNT_];
@@ -44,20 +46,13 @@ node_init(struct world *w, struct node *n, int seed, const char *dir,
     unsigned max_peers)
 {
 	struct pd_manager_config *cfg = calloc(1, sizeof(*cfg));
-	uint8_t s[32];
-	char path[128], why[256];
+	char path[128];
 
 	memset(n, 0, sizeof(*n));
-	memset(s, seed, sizeof(s));
-	ck_assert_int_eq(pd_privkey_from_seed(s, &cfg->key), 0);
-	cfg->agent = "peerdisc-test/1";
-	ck_assert_int_eq(pd_multiaddr_parse("/ip4/127.0.0.1/tcp/0",
-	    &cfg->listen[0], NULL, 0), 0);
-	cfg->nlisten = 1;
-	cfg->connection_timeout_ms = 5000;
+	ck_assert_ptr_nonnull(cfg);
+	pd_test_manager_config(cfg, seed, "peerdisc-test/1");
 	cfg->max_peers = max_peers;
 	cfg->min_peers = 0;
-	cfg->store_max = 100;
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/peers.json", dir);
 	cfg->store_file = path;
@@ -67,19 +62,7 @@ node_init(struct world *w, struct node *n, int seed, const char *dir,
 	free(cfg);
 	ck_assert_ptr_nonnull(pd_manager_on_event(n->m, PD_EVENT_MASK_ALL,
 	    node_event, n));
-	ck_assert_msg(pd_manager_start(n->m, why, sizeof(why)) == 0, "%s",
-	    why);
-}
-
-static void
-run_until(struct world *w, int *flag, int want, int ms)
-{
-	for (int i = 0; i < ms / 10 && *flag < want; i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(w->base, &tv);
-		event_base_dispatch(w->base);
-	}
+	pd_test_manager_start(n->m);
 }
 
 static void
@@ -103,22 +86,6 @@ mkdtemp_dir(void)
 	return d;
 }
 
-static void
-rm_dir(const char *d)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void
-a_addr(struct world *w, struct pd_multiaddr *ret)
-{
-	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(w->a.m), ret, 1),
-	    1);
-}
-
 START_TEST(test_connect_events_store)
 {
 	struct world w;
@@ -130,15 +97,17 @@ START_TEST(test_connect_events_store)
 	w.base = event_base_new();
 	node_init(&w, &w.a, 1, da, 10);
 	node_init(&w, &w.b, 2, db, 10);
-	a_addr(&w, &addr);
+	pd_test_listen_addr(w.a.m, &addr);
 	ck_assert_int_eq(pd_manager_connect(w.b.m, NULL, &addr, connect_cb,
 	    &w), 0);
 	ck_assert_int_eq(w.connect_done, 0);	/* never synchronous */
-	run_until(&w, &w.connect_done, 1, 5000);
+	pd_test_run_until(w.base, &w.connect_done, 1, 5000);
 	ck_assert_int_eq(w.connect_result, 0);
 	ck_assert(pd_peerid_equal(&w.connected_id, pd_manager_peer_id(w.a.m)));
-	run_until(&w, &w.b.events[PD_EVENT_PEER_IDENTIFIED], 1, 5000);
-	run_until(&w, &w.a.events[PD_EVENT_PEER_IDENTIFIED], 1, 5000);
+	pd_test_run_until(w.base, &w.b.events[PD_EVENT_PEER_IDENTIFIED], 1,
+	    5000);
+	pd_test_run_until(w.base, &w.a.events[PD_EVENT_PEER_IDENTIFIED], 1,
+	    5000);
 	ck_assert_int_eq(w.a.events[PD_EVENT_PEER_CONNECTED], 1);
 	ck_assert_int_eq(w.b.events[PD_EVENT_PEER_CONNECTED], 1);
 	ck_assert_str_eq(w.b.last_agent, "peerdisc-test/1");
@@ -152,16 +121,17 @@ START_TEST(test_connect_events_store)
 	/* Connecting again to a connected peer succeeds at once. */
 	ck_assert_int_eq(pd_manager_connect(w.b.m, pd_manager_peer_id(w.a.m),
 	    NULL, connect_cb, &w), 0);
-	run_until(&w, &w.connect_done, 2, 2000);
+	pd_test_run_until(w.base, &w.connect_done, 2, 2000);
 	ck_assert_int_eq(w.connect_result, 0);
 	/* Latency arrives from the first ping. */
 	for (int i = 0; i < 100 && p->latency_us == 0; i++)
-		run_until(&w, &w.connect_done, 99, 20);
+		pd_test_run_until(w.base, &w.connect_done, 99, 20);
 	ck_assert_uint_gt(p->latency_us, 0);
 	/* Disconnect: both sides see it. */
 	ck_assert_int_eq(pd_manager_disconnect(w.b.m,
 	    pd_manager_peer_id(w.a.m)), 0);
-	run_until(&w, &w.a.events[PD_EVENT_PEER_DISCONNECTED], 1, 3000);
+	pd_test_run_until(w.base, &w.a.events[PD_EVENT_PEER_DISCONNECTED], 1,
+	    3000);
 	ck_assert_int_eq(w.a.events[PD_EVENT_PEER_DISCONNECTED], 1);
 	ck_assert_int_eq(w.b.events[PD_EVENT_PEER_DISCONNECTED], 1);
 	ck_assert(!p->connected);
@@ -170,13 +140,13 @@ START_TEST(test_connect_events_store)
 	/* Reconnect by ID from the stored address. */
 	ck_assert_int_eq(pd_manager_connect(w.b.m, pd_manager_peer_id(w.a.m),
 	    NULL, connect_cb, &w), 0);
-	run_until(&w, &w.connect_done, 3, 5000);
+	pd_test_run_until(w.base, &w.connect_done, 3, 5000);
 	ck_assert_int_eq(w.connect_result, 0);
 	pd_manager_free(w.a.m);
 	pd_manager_free(w.b.m);
 	event_base_free(w.base);
-	rm_dir(da);
-	rm_dir(db);
+	pd_test_rm_dir(da);
+	pd_test_rm_dir(db);
 	free(da);
 	free(db);
 }
@@ -218,7 +188,7 @@ START_TEST(test_persistence)
 	ck_assert(pd_store_is_protected(p));
 	pd_manager_free(w.a.m);
 	event_base_free(w.base);
-	rm_dir(d);
+	pd_test_rm_dir(d);
 	free(d);
 }
 END_TEST
@@ -271,13 +241,12 @@ START_TEST(test_custom_discovery_and_limit)
 	/* B allows one connection: a second dial is refused. */
 	node_init(&w, &w.b, 5, db, 1);
 	node_init(&w, &c, 6, dc, 10);
-	a_addr(&w, &addr);
+	pd_test_listen_addr(w.a.m, &addr);
 	ck_assert_int_eq(pd_manager_connect(w.b.m, NULL, &addr, connect_cb,
 	    &w), 0);
-	run_until(&w, &w.connect_done, 1, 5000);
+	pd_test_run_until(w.base, &w.connect_done, 1, 5000);
 	ck_assert_int_eq(w.connect_result, 0);
-	ck_assert_uint_eq(pd_net_listen_addrs(pd_manager_net(c.m), &addr, 1),
-	    1);
+	pd_test_listen_addr(c.m, &addr);
 	ck_assert_int_eq(pd_manager_connect(w.b.m, NULL, &addr, connect_cb,
 	    &w), PD_ERR_PEER_LIMIT);
 	/* Unknown peer without an address (A is under its limit). */
@@ -288,9 +257,9 @@ START_TEST(test_custom_discovery_and_limit)
 	pd_manager_free(w.b.m);
 	pd_manager_free(c.m);
 	event_base_free(w.base);
-	rm_dir(da);
-	rm_dir(db);
-	rm_dir(dc);
+	pd_test_rm_dir(da);
+	pd_test_rm_dir(db);
+	pd_test_rm_dir(dc);
 	free(da);
 	free(db);
 	free(dc);
@@ -302,17 +271,11 @@ main(void)
 {
 	Suite *s = suite_create("pd_manager");
 	TCase *tc = tcase_create("manager");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_connect_events_store);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_custom_discovery_and_limit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

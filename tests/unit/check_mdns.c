@@ -35,6 +35,8 @@
 #include "mdns/dns.h"
 #include "mdns/mdns.h"
 
+#include "helpers.h"
+
 #define TEST_IFINDEX 1000
 
 static unsigned long test_seed;
@@ -1163,18 +1165,8 @@ mdns_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	test_seed = env != NULL ? strtoul(env, NULL, 0) :
-	    (unsigned long)time(NULL);
-	printf("check_mdns: seed %lu (PD_TEST_SEED)\n", test_seed);
+	test_seed = pd_test_seed("check_mdns");
 	if (sodium_init() < 0)
 		return 1;
-	sr = srunner_create(mdns_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(mdns_suite());
 }

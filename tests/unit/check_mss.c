@@ -10,11 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "net/mss.h"
+
+#include "helpers.h"
 
 static uint64_t mss_seed;
 static uint64_t mss_rng_state;
@@ -22,39 +23,14 @@ static uint64_t mss_rng_state;
 static uint64_t
 mss_rng(void)
 {
-	uint64_t z = (mss_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Hex (spaces allowed) to bytes; returns the length. */
-static size_t
-mss_unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	while (*hex != '\0') {
-		unsigned x;
-
-		if (*hex == ' ') {
-			hex++;
-			continue;
-		}
-		ck_assert_uint_lt(n, cap);
-		ck_assert_int_eq(sscanf(hex, "%2x", &x), 1);
-		out[n++] = (uint8_t)x;
-		hex += 2;
-	}
-	return n;
+	return pd_test_rng(&mss_rng_state);
 }
 
 static void
 mss_assert_out_hex(struct pd_mss *m, const char *hex)
 {
 	uint8_t want[4096];
-	size_t n = mss_unhex(hex, want, sizeof(want));
+	size_t n = pd_test_unhex(hex, want, sizeof(want));
 	struct pd_buf *out = pd_mss_out(m);
 
 	ck_assert_uint_eq(out->len, n);
@@ -131,12 +107,12 @@ START_TEST(test_listener_header_and_na)
 	mss_assert_out_hex(m, HDR);
 	pd_buf_reset(pd_mss_out(m));
 	/* go dialers propose /tls/1.0.0 first: answer na (§4.2). */
-	n = mss_unhex(HDR "0b 2f746c732f312e302e30 0a", in, sizeof(in));
+	n = pd_test_unhex(HDR "0b 2f746c732f312e302e30 0a", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(m, in, n, &used), 0);
 	ck_assert_uint_eq(used, n);
 	mss_assert_out_hex(m, NA);
 	pd_buf_reset(pd_mss_out(m));
-	n = mss_unhex(NOISE, in, sizeof(in));
+	n = pd_test_unhex(NOISE, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(m, in, n, &used), 1);
 	ck_assert_uint_eq(used, n);
 	mss_assert_out_hex(m, NOISE);
@@ -212,10 +188,10 @@ START_TEST(test_dialer_exhausted)
 
 	ck_assert_int_eq(pd_mss_dialer_new(dp, 2, &d), 0);
 	pd_buf_reset(pd_mss_out(d));
-	n = mss_unhex(HDR NA, in, sizeof(in));
+	n = pd_test_unhex(HDR NA, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(d, in, n, &used), 0);
 	mss_assert_out_hex(d, "03 2f62 0a");
-	n = mss_unhex(NA, in, sizeof(in));
+	n = pd_test_unhex(NA, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(d, in, n, &used), PD_ERR_UNSUPPORTED);
 	ck_assert_str_ne(pd_mss_why(d), "");
 	ck_assert_int_eq(pd_mss_status(d), PD_ERR_UNSUPPORTED);
@@ -234,7 +210,7 @@ START_TEST(test_dialer_unexpected_answer)
 	size_t n, used;
 
 	ck_assert_int_eq(pd_mss_dialer_new(dp, 1, &d), 0);
-	n = mss_unhex(HDR YAMUX, in, sizeof(in));
+	n = pd_test_unhex(HDR YAMUX, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(d, in, n, &used), PD_ERR_PROTOCOL);
 	pd_mss_free(d);
 }
@@ -249,7 +225,7 @@ START_TEST(test_listener_leftover_and_eof)
 	size_t n, used = 0;
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 1, NULL, NULL, &l), 0);
-	n = mss_unhex(HDR KAD "05 0801120130 ff", in, sizeof(in));
+	n = pd_test_unhex(HDR KAD "05 0801120130 ff", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 1);
 	ck_assert_uint_eq(used, n - 7);
 	ck_assert_int_eq(in[used], 0x05);
@@ -273,7 +249,8 @@ START_TEST(test_dialer_leftover)
 
 	ck_assert_int_eq(pd_mss_dialer_new(dp, 1, &d), 0);
 	/* Echo followed by the listener's first yamux frame. */
-	n = mss_unhex(HDR YAMUX "00 01 0001 00000002 00000000", in, sizeof(in));
+	n = pd_test_unhex(HDR YAMUX "00 01 0001 00000002 00000000", in,
+	    sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(d, in, n, &used), 1);
 	ck_assert_uint_eq(used, n - 12);
 	pd_mss_free(d);
@@ -288,7 +265,7 @@ START_TEST(test_eof_early)
 	size_t n, used;
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 1, NULL, NULL, &l), 0);
-	n = mss_unhex(HDR "07 2f6e6f", in, sizeof(in));
+	n = pd_test_unhex(HDR "07 2f6e6f", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	ck_assert_int_eq(pd_mss_eof(l), PD_ERR_CLOSED);
 	ck_assert_int_eq(pd_mss_status(l), PD_ERR_CLOSED);
@@ -307,7 +284,7 @@ mss_listener_result(const char *hex)
 	int r;
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 1, NULL, NULL, &l), 0);
-	n = mss_unhex(hex, in, sizeof(in));
+	n = pd_test_unhex(hex, in, sizeof(in));
 	r = pd_mss_feed(l, in, n, &used);
 	if (r < 0)
 		ck_assert_str_ne(pd_mss_why(l), "");
@@ -350,14 +327,14 @@ START_TEST(test_max_message_and_odd_tokens)
 	size_t n, used;
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 1, NULL, NULL, &l), 0);
-	n = mss_unhex(HDR "80 08", in, sizeof(in));
+	n = pd_test_unhex(HDR "80 08", in, sizeof(in));
 	in[n++] = '/';
 	memset(in + n, 'a', 1022);
 	n += 1022;
 	in[n++] = '\n';
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	/* No leading slash; 141 chars; non-ASCII: all na. */
-	n = mss_unhex("04 6e6f69 0a", in, sizeof(in));
+	n = pd_test_unhex("04 6e6f69 0a", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	in[0] = 0x8e;	/* 142 */
 	in[1] = 0x01;
@@ -365,7 +342,7 @@ START_TEST(test_max_message_and_odd_tokens)
 	memset(in + 3, 'b', 140);
 	in[143] = '\n';
 	ck_assert_int_eq(pd_mss_feed(l, in, 144, &used), 0);
-	n = mss_unhex("04 2fc3a9 0a", in, sizeof(in));
+	n = pd_test_unhex("04 2fc3a9 0a", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	mss_assert_out_hex(l, HDR NA NA NA NA);
 	pd_mss_free(l);
@@ -380,9 +357,9 @@ START_TEST(test_proposal_cap)
 	size_t n, used;
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 1, NULL, NULL, &l), 0);
-	n = mss_unhex(HDR, in, sizeof(in));
+	n = pd_test_unhex(HDR, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
-	n = mss_unhex("03 2f78 0a", in, sizeof(in));
+	n = pd_test_unhex("03 2f78 0a", in, sizeof(in));
 	for (int i = 0; i < PD_MSS_MAX_PROPOSALS; i++)
 		ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), PD_ERR_OVERFLOW);
@@ -401,7 +378,7 @@ START_TEST(test_ls)
 
 	ck_assert_int_eq(pd_mss_listener_new(lp, 2, NULL, NULL, &l), 0);
 	pd_buf_reset(pd_mss_out(l));
-	n = mss_unhex(HDR "03 6c73 0a", in, sizeof(in));
+	n = pd_test_unhex(HDR "03 6c73 0a", in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 0);
 	/* LP( LP("/noise\n") LP("/yamux/1.0.0\n") "\n" ), §4.2. */
 	mss_assert_out_hex(l, "17 " NOISE YAMUX "0a");
@@ -428,7 +405,7 @@ START_TEST(test_match_callback)
 
 	ck_assert_int_eq(pd_mss_listener_new(NULL, 0, mss_match_kad, &calls,
 	    &l), 0);
-	n = mss_unhex(HDR NOISE KAD, in, sizeof(in));
+	n = pd_test_unhex(HDR NOISE KAD, in, sizeof(in));
 	ck_assert_int_eq(pd_mss_feed(l, in, n, &used), 1);
 	ck_assert_int_eq(calls, 2);
 	mss_assert_out_hex(l, HDR NA KAD);
@@ -589,16 +566,6 @@ mss_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	mss_seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL);
-	printf("check_mss: PD_TEST_SEED=%" PRIu64 "\n", mss_seed);
-	sr = srunner_create(mss_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	mss_seed = pd_test_seed("check_mss");
+	return pd_test_run(mss_suite());
 }

@@ -7,18 +7,18 @@
  * seeded randomized model test (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr/multiaddr.h"
 #include "core/error.h"
 #include "core/varint.h"
+
+#include "helpers.h"
 
 static uint64_t ma_rng_state;
 
@@ -26,29 +26,7 @@ static uint64_t ma_rng_state;
 static uint64_t
 ma_rng(void)
 {
-	uint64_t z = (ma_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static size_t
-ma_unhex(const char *hex, uint8_t *out, size_t outlen)
-{
-	size_t n = 0;
-
-	for (; hex[0] != '\0'; hex++) {
-		unsigned x;
-
-		if (hex[0] == ' ')
-			continue;
-		ck_assert_int_eq(sscanf(hex, "%2x", &x), 1);
-		ck_assert_uint_lt(n, outlen);
-		out[n++] = (uint8_t)x;
-		hex++;
-	}
-	return n;
+	return pd_test_rng(&ma_rng_state);
 }
 
 static void
@@ -148,7 +126,8 @@ START_TEST(test_vectors)
 	    i++) {
 		struct pd_multiaddr ma, mb;
 		uint8_t want[PD_MULTIADDR_MAX_BIN];
-		size_t wn = ma_unhex(ma_vectors[i].hex, want, sizeof(want));
+		size_t wn = pd_test_unhex(ma_vectors[i].hex, want,
+		    sizeof(want));
 		char hex[2 * PD_MULTIADDR_MAX_BIN + 1], why[256] = "";
 		int r;
 
@@ -573,7 +552,7 @@ START_TEST(test_bin_bad)
 	for (size_t i = 0; i < sizeof(ma_bin_bad) / sizeof(ma_bin_bad[0]);
 	    i++) {
 		uint8_t b[PD_MULTIADDR_MAX_BIN];
-		size_t n = ma_unhex(ma_bin_bad[i].hex, b, sizeof(b));
+		size_t n = pd_test_unhex(ma_bin_bad[i].hex, b, sizeof(b));
 		struct pd_multiaddr ma = { .len = 3 };
 		char why[256] = "";
 		int r = pd_multiaddr_from_bytes(b, n, &ma, why, sizeof(why));
@@ -1101,15 +1080,6 @@ ma_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	ma_rng_state = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	printf("check_multiaddr: PD_TEST_SEED=%" PRIu64 "\n", ma_rng_state);
-	sr = srunner_create(ma_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	ma_rng_state = pd_test_seed("check_multiaddr");
+	return pd_test_run(ma_suite());
 }

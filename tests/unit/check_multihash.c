@@ -7,11 +7,9 @@
  * (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/base.h"
 #include "core/buf.h"
@@ -19,30 +17,14 @@
 #include "core/error.h"
 #include "core/multihash.h"
 
+#include "helpers.h"
+
 static uint64_t mh_rng_state;
 
 static uint64_t
 mh_rng(void)
 {
-	uint64_t z = (mh_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static size_t
-mh_unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned x;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &x), 1);
-		out[i] = (uint8_t)x;
-	}
-	return n;
+	return pd_test_rng(&mh_rng_state);
 }
 
 /* libp2p-wire.md §1.4 */
@@ -60,7 +42,7 @@ static const char mh_hello_raw_cid[] =
 START_TEST(test_mh_identity)
 {
 	uint8_t id[64];
-	size_t n = mh_unhex(mh_ed25519_id, id);
+	size_t n = pd_test_unhex(mh_ed25519_id, id, sizeof(id));
 	struct pd_multihash mh;
 	struct pd_buf b;
 
@@ -98,7 +80,7 @@ START_TEST(test_mh_sha256)
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		uint8_t want[40];
-		size_t n = mh_unhex(v[i].hex, want);
+		size_t n = pd_test_unhex(v[i].hex, want, sizeof(want));
 		struct pd_multihash mh;
 		struct pd_buf b;
 
@@ -137,7 +119,7 @@ START_TEST(test_mh_errors)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[64];
-		size_t n = mh_unhex(bad[i].hex, in);
+		size_t n = pd_test_unhex(bad[i].hex, in, sizeof(in));
 		struct pd_multihash mh = { 77, NULL, 77 };
 		int got = pd_multihash_decode(in, n, &mh);
 
@@ -186,7 +168,7 @@ END_TEST
 START_TEST(test_cid_ed25519)
 {
 	uint8_t id[64], buf[PD_CID_MAX_BIN];
-	size_t n = mh_unhex(mh_ed25519_id, id);
+	size_t n = pd_test_unhex(mh_ed25519_id, id, sizeof(id));
 	struct pd_cid cid;
 	char txt[PD_CID_MAX_TEXT + 1];
 	struct pd_buf b;
@@ -275,7 +257,7 @@ START_TEST(test_cid_other_bases)
 		"BAFZAAJAIAEJCAHWR5D5OFRFBIS4L5D6UWR57HU5TJODRYPFM6YAQ6DSC2R2PZYT6",
 	};
 	uint8_t id[64];
-	size_t n = mh_unhex(mh_ed25519_id, id);
+	size_t n = pd_test_unhex(mh_ed25519_id, id, sizeof(id));
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		uint8_t buf[PD_CID_MAX_BIN];
@@ -307,13 +289,13 @@ START_TEST(test_cid_errors)
 	};
 	uint8_t buf[PD_CID_MAX_BIN], id[64];
 	static char big[PD_CID_MAX_TEXT + 2];
-	size_t n = mh_unhex(mh_ed25519_id, id);
+	size_t n = pd_test_unhex(mh_ed25519_id, id, sizeof(id));
 	struct pd_cid cid;
 	char txt[128];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[32];
-		size_t len = mh_unhex(bad[i].hex, in);
+		size_t len = pd_test_unhex(bad[i].hex, in, sizeof(in));
 		int got;
 
 		cid.codec = 99;
@@ -451,18 +433,6 @@ multihash_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_multihash: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	mh_rng_state = seed;
-	sr = srunner_create(multihash_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	mh_rng_state = pd_test_seed("check_multihash");
+	return pd_test_run(multihash_suite());
 }

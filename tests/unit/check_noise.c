@@ -10,11 +10,9 @@
  * seeded random transport model test (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -25,27 +23,14 @@
 #include "crypto/peerid.h"
 #include "net/noise.h"
 
+#include "helpers.h"
+
 static uint64_t nt_rng_state;
 
 static uint64_t
 nt_rng(void)
 {
-	uint64_t z = (nt_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static size_t
-nt_unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	ck_assert_int_eq(sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &n,
-	    NULL), 0);
-	ck_assert_uint_eq(n * 2, strlen(hex));
-	return n;
+	return pd_test_rng(&nt_rng_state);
 }
 
 /* ------------------------------------------------------------------
@@ -106,7 +91,7 @@ START_TEST(test_initial_h)
 	ck_assert_mem_eq(ss.ck, PD_NOISE_NAME, 32);
 	ck_assert_int_eq(ss.cs.has_key, 0);
 	pd_noise_sym_mix_hash(&ss, NULL, 0);
-	nt_unhex("f3d15e6108ed9556171207baa58f97d29a13c6be40595166066e2e0958dc002d",
+	pd_test_unhex("f3d15e6108ed9556171207baa58f97d29a13c6be40595166066e2e0958dc002d",
 	    want, sizeof(want));
 	ck_assert_mem_eq(ss.h, want, 32);
 }
@@ -119,13 +104,13 @@ START_TEST(test_cacophony_xx)
 	struct pd_noise_xx ini, resp;
 	struct pd_noise_cipher i_tx, i_rx, r_tx, r_rx;
 	struct pd_buf out, got;
-	size_t prolen = nt_unhex(cx_prologue, pro, sizeof(pro));
+	size_t prolen = pd_test_unhex(cx_prologue, pro, sizeof(pro));
 
-	nt_unhex(cx_init_static, is, 32);
-	nt_unhex(cx_init_ephemeral, ie, 32);
-	nt_unhex(cx_resp_static, rs, 32);
-	nt_unhex(cx_resp_ephemeral, re, 32);
-	nt_unhex(cx_hash, hash, 32);
+	pd_test_unhex(cx_init_static, is, 32);
+	pd_test_unhex(cx_init_ephemeral, ie, 32);
+	pd_test_unhex(cx_resp_static, rs, 32);
+	pd_test_unhex(cx_resp_ephemeral, re, 32);
+	pd_test_unhex(cx_hash, hash, 32);
 	ck_assert_int_eq(pd_noise_xx_init(&ini, 1, pro, prolen, is, ie), 0);
 	ck_assert_int_eq(pd_noise_xx_init(&resp, 0, pro, prolen, rs, re), 0);
 	pd_buf_init(&out);
@@ -134,8 +119,9 @@ START_TEST(test_cacophony_xx)
 	for (int m = 0; m < 3; m++) {
 		struct pd_noise_xx *w = m == 1 ? &resp : &ini;
 		struct pd_noise_xx *r = m == 1 ? &ini : &resp;
-		size_t plen = nt_unhex(cx_msgs[m].payload, pt, sizeof(pt));
-		size_t clen = nt_unhex(cx_msgs[m].ciphertext, ct, sizeof(ct));
+		size_t plen = pd_test_unhex(cx_msgs[m].payload, pt, sizeof(pt));
+		size_t clen = pd_test_unhex(cx_msgs[m].ciphertext, ct,
+		    sizeof(ct));
 
 		/* Reading out of turn is refused. */
 		ck_assert_int_eq(pd_noise_xx_read(w, ct, clen, &got),
@@ -168,8 +154,9 @@ START_TEST(test_cacophony_xx)
 	for (int m = 3; m < 6; m++) {
 		struct pd_noise_cipher *tx = m % 2 ? &r_tx : &i_tx;
 		struct pd_noise_cipher *rx = m % 2 ? &i_rx : &r_rx;
-		size_t plen = nt_unhex(cx_msgs[m].payload, pt, sizeof(pt));
-		size_t clen = nt_unhex(cx_msgs[m].ciphertext, ct, sizeof(ct));
+		size_t plen = pd_test_unhex(cx_msgs[m].payload, pt, sizeof(pt));
+		size_t clen = pd_test_unhex(cx_msgs[m].ciphertext, ct,
+		    sizeof(ct));
 		uint8_t enc[80], dec[64];
 
 		ck_assert_uint_eq(clen, plen + PD_NOISE_TAG_LEN);
@@ -190,21 +177,21 @@ START_TEST(test_cacophony_tamper)
 	uint8_t pro[16], is[32], ie[32], rs[32], re[32], ct[256], pt[32];
 	struct pd_noise_xx ini, resp;
 	struct pd_buf got;
-	size_t prolen = nt_unhex(cx_prologue, pro, sizeof(pro));
+	size_t prolen = pd_test_unhex(cx_prologue, pro, sizeof(pro));
 	size_t plen, len;
 
-	nt_unhex(cx_init_static, is, 32);
-	nt_unhex(cx_init_ephemeral, ie, 32);
-	nt_unhex(cx_resp_static, rs, 32);
-	nt_unhex(cx_resp_ephemeral, re, 32);
+	pd_test_unhex(cx_init_static, is, 32);
+	pd_test_unhex(cx_init_ephemeral, ie, 32);
+	pd_test_unhex(cx_resp_static, rs, 32);
+	pd_test_unhex(cx_resp_ephemeral, re, 32);
 	pd_buf_init(&got);
 	/* Every byte of message 2 is authenticated: one flipped bit fails. */
 	for (size_t i = 0; i < 111; i++) {
 		ck_assert_int_eq(pd_noise_xx_init(&ini, 1, pro, prolen, is, ie),
 		    0);
-		plen = nt_unhex(cx_msgs[0].payload, pt, sizeof(pt));
+		plen = pd_test_unhex(cx_msgs[0].payload, pt, sizeof(pt));
 		ck_assert_int_eq(pd_noise_xx_write(&ini, pt, plen, &got), 0);
-		len = nt_unhex(cx_msgs[1].ciphertext, ct, sizeof(ct));
+		len = pd_test_unhex(cx_msgs[1].ciphertext, ct, sizeof(ct));
 		ck_assert_uint_eq(len, 111);
 		ct[i] ^= 0x01;
 		pd_buf_reset(&got);
@@ -216,11 +203,11 @@ START_TEST(test_cacophony_tamper)
 	for (size_t i = 0; i < 75; i++) {
 		ck_assert_int_eq(pd_noise_xx_init(&resp, 0, pro, prolen, rs, re),
 		    0);
-		len = nt_unhex(cx_msgs[0].ciphertext, ct, sizeof(ct));
+		len = pd_test_unhex(cx_msgs[0].ciphertext, ct, sizeof(ct));
 		ck_assert_int_eq(pd_noise_xx_read(&resp, ct, len, &got), 0);
-		plen = nt_unhex(cx_msgs[1].payload, pt, sizeof(pt));
+		plen = pd_test_unhex(cx_msgs[1].payload, pt, sizeof(pt));
 		ck_assert_int_eq(pd_noise_xx_write(&resp, pt, plen, &got), 0);
-		len = nt_unhex(cx_msgs[2].ciphertext, ct, sizeof(ct));
+		len = pd_test_unhex(cx_msgs[2].ciphertext, ct, sizeof(ct));
 		ck_assert_uint_eq(len, 75);
 		ct[i] ^= 0x40;
 		pd_buf_reset(&got);
@@ -1297,20 +1284,8 @@ noise_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_noise: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	nt_rng_state = seed;
-	sr = srunner_create(noise_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	nt_rng_state = pd_test_seed("check_noise");
+	return pd_test_run(noise_suite());
 }

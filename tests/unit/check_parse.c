@@ -9,10 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
 #include "core/parse.h"
+
+#include "helpers.h"
 
 static uint64_t parse_rng_state;
 
@@ -20,11 +21,7 @@ static uint64_t parse_rng_state;
 static uint64_t
 parse_rng(void)
 {
-	uint64_t z = (parse_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&parse_rng_state);
 }
 
 START_TEST(test_duration_good)
@@ -383,18 +380,6 @@ parse_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_parse: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	parse_rng_state = seed;
-	sr = srunner_create(parse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	parse_rng_state = pd_test_seed("check_parse");
+	return pd_test_run(parse_suite());
 }

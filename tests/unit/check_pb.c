@@ -7,40 +7,22 @@
  * write -> read model test (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/pb.h"
+
+#include "helpers.h"
 
 static uint64_t pb_rng_state;
 
 static uint64_t
 pb_rng(void)
 {
-	uint64_t z = (pb_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static size_t
-pb_unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned x;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &x), 1);
-		out[i] = (uint8_t)x;
-	}
-	return n;
+	return pd_test_rng(&pb_rng_state);
 }
 
 static const char pb_ed25519_pub[] =
@@ -53,10 +35,10 @@ START_TEST(test_publickey_read)
 	uint8_t msg[64], pub[32];
 	struct pd_pb_reader r;
 	struct pd_pb_field f;
-	size_t n = pb_unhex(pb_pubkey_msg, msg);
+	size_t n = pd_test_unhex(pb_pubkey_msg, msg, sizeof(msg));
 
 	ck_assert_uint_eq(n, 36);
-	pb_unhex(pb_ed25519_pub, pub);
+	pd_test_unhex(pb_ed25519_pub, pub, sizeof(pub));
 	pd_pb_reader_init(&r, msg, n);
 	ck_assert_int_eq(pd_pb_next(&r, &f), 1);
 	ck_assert_uint_eq(f.num, 1);
@@ -76,10 +58,10 @@ END_TEST
 START_TEST(test_publickey_write)
 {
 	uint8_t want[64], pub[32];
-	size_t n = pb_unhex(pb_pubkey_msg, want);
+	size_t n = pd_test_unhex(pb_pubkey_msg, want, sizeof(want));
 	struct pd_buf b;
 
-	pb_unhex(pb_ed25519_pub, pub);
+	pd_test_unhex(pb_ed25519_pub, pub, sizeof(pub));
 	pd_buf_init(&b);
 	ck_assert_int_eq(pd_pb_put_varint(&b, 1, 1), 0);
 	ck_assert_int_eq(pd_pb_put_bytes(&b, 2, pub, 32), 0);
@@ -122,7 +104,7 @@ END_TEST
 START_TEST(test_skip_every_wire_type)
 {
 	uint8_t msg[128];
-	size_t n = pb_unhex(
+	size_t n = pd_test_unhex(
 	    "a80696"	"01"			/* 101 varint 150 */
 	    "b1060807060504030201"		/* 102 fixed64 */
 	    "ba0603616263"			/* 103 LEN "abc" */
@@ -131,7 +113,7 @@ START_TEST(test_skip_every_wire_type)
 	    "d006ffffffffffffffffff01"		/* 106 varint UINT64_MAX */
 	    "d8068000"				/* 107 varint 0, non-minimal */
 	    "0801",				/* 1 varint 1 */
-	    msg);
+	    msg, sizeof(msg));
 	static const struct {
 		uint32_t num;
 		enum pd_pb_wire wire;
@@ -178,7 +160,7 @@ static int
 pb_first_error(const char *hex)
 {
 	uint8_t msg[64];
-	size_t n = pb_unhex(hex, msg);
+	size_t n = pd_test_unhex(hex, msg, sizeof(msg));
 	struct pd_pb_reader r;
 	struct pd_pb_field f;
 	int got;
@@ -283,7 +265,7 @@ START_TEST(test_varint_decode)
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		uint8_t in[16];
-		size_t n = pb_unhex(v[i].hex, in);
+		size_t n = pd_test_unhex(v[i].hex, in, sizeof(in));
 		uint64_t got = 4242;
 
 		ck_assert_int_eq(pd_pb_varint_decode(in, n, &got), v[i].ret);
@@ -441,18 +423,6 @@ pb_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_pb: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	pb_rng_state = seed;
-	sr = srunner_create(pb_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	pb_rng_state = pd_test_seed("check_pb");
+	return pd_test_run(pb_suite());
 }

@@ -10,15 +10,15 @@
  * tests print their seed; PD_TEST_SEED replays.
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
 #include "crypto/key.h"
 #include "crypto/peerid.h"
+
+#include "helpers.h"
 
 #ifndef PD_TEST_VECTORS
 #error "PD_TEST_VECTORS must name tests/unit/vectors"
@@ -31,59 +31,14 @@ static uint64_t peerid_rng_state;
 static uint64_t
 peerid_rng(void)
 {
-	peerid_rng_state ^= peerid_rng_state >> 12;
-	peerid_rng_state ^= peerid_rng_state << 25;
-	peerid_rng_state ^= peerid_rng_state >> 27;
-	return peerid_rng_state * UINT64_C(2685821657736338717);
+	return pd_test_rng(&peerid_rng_state);
 }
 
-static void
-peerid_rng_seed(void)
-{
-	const char *s = getenv("PD_TEST_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("check_peerid: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	peerid_rng_state = seed ? seed : 1;
-}
-
-static size_t
-hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(n, cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
+/* Look up "name = hex" in the spec vector file and decode it. */
 static size_t
 vector(const char *name, uint8_t *out, size_t cap)
 {
-	static char line[16384];
-	FILE *f = fopen(PD_TEST_VECTORS "/peer-ids.txt", "r");
-	size_t n = 0, nl = strlen(name);
-	int found = 0;
-
-	ck_assert_msg(f != NULL, "cannot open %s/peer-ids.txt",
-	    PD_TEST_VECTORS);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, name, nl) != 0 ||
-		    strncmp(line + nl, " = ", 3) != 0)
-			continue;
-		line[strcspn(line, "\r\n")] = '\0';
-		n = hex_decode(line + nl + 3, out, cap);
-		found = 1;
-	}
-	fclose(f);
-	ck_assert_msg(found, "vector %s missing", name);
-	return n;
+	return pd_test_vector(PD_TEST_VECTORS "/peer-ids.txt", name, out, cap);
 }
 
 static int
@@ -139,7 +94,7 @@ START_TEST(test_ed25519_vector)
 	pd_privkey_clear(&key);
 
 	ck_assert_int_eq(pd_peerid_from_pubkey(&pub, &id), 0);
-	n = hex_decode(ed_id_hex, want, sizeof(want));
+	n = pd_test_unhex(ed_id_hex, want, sizeof(want));
 	ck_assert_uint_eq(id.len, 38);
 	ck_assert_mem_eq(id.bytes, want, n);
 	for (size_t i = id.len; i < PD_PEERID_MAX_BYTES; i++)
@@ -214,7 +169,7 @@ START_TEST(test_spec_key_ids)
 
 		ck_assert_int_eq(pd_pubkey_decode(pb, n, &pub, NULL, 0), 0);
 		ck_assert_int_eq(pd_peerid_from_pubkey(&pub, &id), 0);
-		n = hex_decode(v[i].hex, want, sizeof(want));
+		n = pd_test_unhex(v[i].hex, want, sizeof(want));
 		ck_assert_uint_eq(id.len, n);
 		ck_assert_mem_eq(id.bytes, want, n);
 		ck_assert_int_eq(id.bytes[0], identity ? 0x00 : 0x12);
@@ -256,7 +211,7 @@ START_TEST(test_spec_text_examples)
 	ck_assert_uint_eq(a.len, 34);
 	ck_assert_int_eq(a.bytes[0], 0x12);
 	ck_assert_int_eq(a.bytes[1], 0x20);
-	hex_decode("12209dff3b", want, sizeof(want));
+	pd_test_unhex("12209dff3b", want, sizeof(want));
 	ck_assert_mem_eq(a.bytes, want, 5);
 	ck_assert_int_eq(a.bytes[32], 0xf0);
 	ck_assert_int_eq(a.bytes[33], 0xb9);
@@ -370,7 +325,7 @@ START_TEST(test_parse_rejects)
 	/* CID with codec raw (0x55) instead of libp2p-key. */
 	cid[0] = 0x01;
 	cid[1] = 0x55;
-	hex_decode(ed_id_hex, cid + 2, sizeof(cid) - 2);
+	pd_test_unhex(ed_id_hex, cid + 2, sizeof(cid) - 2);
 	b32_cid_of(cid, 40, text, sizeof(text));
 	ck_assert_int_eq(parse_str(text, &id), PD_ERR_UNSUPPORTED);
 	/* Same with 0x72 parses (the construction is right). */
@@ -452,7 +407,7 @@ START_TEST(test_from_bytes)
 	struct pd_peerid id;
 	size_t n;
 
-	n = hex_decode(ed_id_hex, b, sizeof(b));
+	n = pd_test_unhex(ed_id_hex, b, sizeof(b));
 	ck_assert_int_eq(pd_peerid_from_bytes(b, n, &id), 0);
 	ck_assert_int_eq(pd_peerid_from_bytes(b, n - 1, &id), PD_ERR_MALFORMED);
 	b[n] = 0;
@@ -557,13 +512,6 @@ peerid_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	peerid_rng_seed();
-	sr = srunner_create(peerid_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	peerid_rng_state = pd_test_seed("check_peerid");
+	return pd_test_run(peerid_suite());
 }

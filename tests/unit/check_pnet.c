@@ -8,11 +8,9 @@
  * (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -20,26 +18,20 @@
 #include "core/error.h"
 #include "net/pnet.h"
 
+#include "helpers.h"
+
 static uint64_t pt_rng_state;
 
 static uint64_t
 pt_rng(void)
 {
-	uint64_t z = (pt_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&pt_rng_state);
 }
 
 static void
 pt_unhex(const char *hex, uint8_t *out, size_t n)
 {
-	size_t got = 0;
-
-	ck_assert_int_eq(sodium_hex2bin(out, n, hex, strlen(hex), NULL, &got,
-	    NULL), 0);
-	ck_assert_uint_eq(got, n);
+	ck_assert_uint_eq(pd_test_unhex(hex, out, n), n);
 }
 
 /* ------------------------------------------------------------------
@@ -482,20 +474,8 @@ pnet_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
 	if (sodium_init() < 0)
 		return EXIT_FAILURE;
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_pnet: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	pt_rng_state = seed;
-	sr = srunner_create(pnet_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	pt_rng_state = pd_test_seed("check_pnet");
+	return pd_test_run(pnet_suite());
 }

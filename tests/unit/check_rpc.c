@@ -12,13 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 #include <jansson.h>
 
 #include "core/error.h"
 #include "daemon/rpc.h"
+
+#include "helpers.h"
 
 #define TR_MAX_REPLIES 64
 
@@ -791,17 +792,12 @@ START_TEST(test_codes)
 }
 END_TEST
 
-/* splitmix64 */
 static uint64_t tr_rng_state;
 
 static uint64_t
 tr_rand(void)
 {
-	uint64_t z = (tr_rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return pd_test_rng(&tr_rng_state);
 }
 
 static unsigned
@@ -1042,15 +1038,6 @@ rpc_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	tr_seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	printf("check_rpc: PD_TEST_SEED=%" PRIu64 "\n", tr_seed);
-	sr = srunner_create(rpc_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tr_seed = pd_test_seed("check_rpc");
+	return pd_test_run(rpc_suite());
 }

@@ -8,7 +8,6 @@
  * scan (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,14 @@
 #include "crypto/peerid.h"
 #include "peer/store.h"
 
+#include "helpers.h"
+
 static uint64_t store_rng_state;
 
 static uint64_t
 rng(void)
 {
-	uint64_t x = store_rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return store_rng_state = x;
+	return pd_test_rng(&store_rng_state);
 }
 
 static uint32_t
@@ -935,20 +931,6 @@ store_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int nfail;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) * 2654435761u + 1;
-	if (seed == 0)
-		seed = 1;
-	printf("check_store: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	store_rng_state = seed;
-	sr = srunner_create(store_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	store_rng_state = pd_test_seed("check_store");
+	return pd_test_run(store_suite());
 }

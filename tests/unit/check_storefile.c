@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr/multiaddr.h"
@@ -32,6 +30,8 @@
 #include "peer/store.h"
 #include "peer/storefile.h"
 
+#include "helpers.h"
+
 #define NOW 1700000000000LL	/* unix ms used as "now" */
 
 static uint64_t sf_rng_state;
@@ -40,12 +40,7 @@ static char tmpdir[512];
 static uint64_t
 rng(void)
 {
-	uint64_t x = sf_rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return sf_rng_state = x;
+	return pd_test_rng(&sf_rng_state);
 }
 
 static uint32_t
@@ -57,27 +52,13 @@ rng_below(uint32_t n)
 static void
 sf_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_storefile.XXXXXX",
-	    base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)chmod(p, 0700);
-	return remove(p);
+	pd_test_tmpdir(tmpdir, sizeof(tmpdir), "check_storefile");
 }
 
 static void
 sf_teardown(void)
 {
-	(void)nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pd_test_rm_dir(tmpdir);
 }
 
 static const char *
@@ -882,20 +863,6 @@ storefile_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int nfail;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) * 2654435761u + 1;
-	if (seed == 0)
-		seed = 1;
-	printf("check_storefile: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	sf_rng_state = seed;
-	sr = srunner_create(storefile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	sf_rng_state = pd_test_seed("check_storefile");
+	return pd_test_run(storefile_suite());
 }

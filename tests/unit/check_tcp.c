@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "net/tcp.h"
 
+#include "helpers.h"
+
 struct tcp_state {
 	struct event_base *base;
 	int accepted;
@@ -59,15 +61,6 @@ state_init(struct tcp_state *st)
 	st->accepted_fd = -1;
 	st->dial_fd = -1;
 	ck_assert_ptr_nonnull(st->base);
-}
-
-static void
-run_loop(struct tcp_state *st, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	event_base_loopexit(st->base, &tv);
-	event_base_dispatch(st->base);
 }
 
 static struct pd_tcp_listener *
@@ -131,7 +124,7 @@ dial_and_accept(int family)
 	    sizeof(struct sockaddr_in6), 2000, dial_cb, &st, &err);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(st.dial_done, 0);	/* never synchronous */
-	run_loop(&st, 3000);
+	pd_test_run_ms(st.base, 3000);
 	ck_assert_int_eq(st.dial_result, 0);
 	ck_assert_int_ge(st.dial_fd, 0);
 	ck_assert_int_eq(st.accepted, 1);
@@ -170,7 +163,7 @@ START_TEST(test_dial_refused)
 	pd_tcp_listener_free(l);
 	ck_assert_ptr_nonnull(pd_tcp_dial(st.base, (struct sockaddr *)&ss,
 	    sizeof(struct sockaddr_in), 2000, dial_cb, &st, &err));
-	run_loop(&st, 3000);
+	pd_test_run_ms(st.base, 3000);
 	ck_assert_int_eq(st.dial_done, 1);
 	ck_assert_int_eq(st.dial_result, -ECONNREFUSED);
 	ck_assert_int_eq(st.dial_fd, -1);
@@ -193,7 +186,7 @@ START_TEST(test_dial_cancel)
 	    sizeof(struct sockaddr_in), 2000, dial_cb, &st, &err);
 	ck_assert_ptr_nonnull(d);
 	pd_tcp_dial_cancel(d);
-	run_loop(&st, 200);
+	pd_test_run_ms(st.base, 200);
 	ck_assert_int_eq(st.dial_done, 0);
 	if (st.accepted_fd >= 0)
 		close(st.accepted_fd);
@@ -247,13 +240,13 @@ START_TEST(test_emfile_pauses_and_resumes)
 	while (nfds < 128 && (fds[nfds] = dup(0)) >= 0)
 		nfds++;
 	ck_assert_int_eq(errno, EMFILE);
-	run_loop(&st, 300);
+	pd_test_run_ms(st.base, 300);
 	ck_assert_int_eq(st.accepted, 0);
 	ck_assert_uint_eq(pd_tcp_listener_pauses(l), 1);
 	while (nfds > 0)
 		close(fds[--nfds]);
 	/* The pause timer (1 s) re-enables accepting by itself. */
-	run_loop(&st, 1500);
+	pd_test_run_ms(st.base, 1500);
 	ck_assert_int_eq(st.accepted, 1);
 	close(client);
 	close(st.accepted_fd);
@@ -284,8 +277,6 @@ main(void)
 {
 	Suite *s = suite_create("pd_tcp");
 	TCase *tc = tcase_create("tcp");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_dial_accept_ipv4);
@@ -296,9 +287,5 @@ main(void)
 	tcase_add_test(tc, test_emfile_pauses_and_resumes);
 	tcase_add_test(tc, test_sockaddr_str);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pd_test_run(s);
 }

@@ -4,15 +4,15 @@
  * seeded randomized model test (PD_TEST_SEED reproduces a run).
  */
 #include <check.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/varint.h"
+
+#include "helpers.h"
 
 static uint64_t varint_rng_state;
 
@@ -20,11 +20,7 @@ static uint64_t varint_rng_state;
 static uint64_t
 varint_rng(void)
 {
-	uint64_t z = (varint_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&varint_rng_state);
 }
 
 static const struct {
@@ -47,20 +43,6 @@ static const struct {
 	{ PD_VARINT_MAX_VALUE, "ffffffffffffffff7f" },
 };
 
-static size_t
-varint_unhex(const char *hex, uint8_t *out)
-{
-	size_t n = strlen(hex) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned x;
-
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &x), 1);
-		out[i] = (uint8_t)x;
-	}
-	return n;
-}
-
 START_TEST(test_vectors_encode)
 {
 	for (size_t i = 0; i < sizeof(varint_vectors) / sizeof(varint_vectors[0]); i++) {
@@ -68,7 +50,7 @@ START_TEST(test_vectors_encode)
 		size_t n;
 		int r;
 
-		n = varint_unhex(varint_vectors[i].hex, want);
+		n = pd_test_unhex(varint_vectors[i].hex, want, sizeof(want));
 		r = pd_varint_encode(varint_vectors[i].v, got);
 		ck_assert_int_eq(r, (int)n);
 		ck_assert_mem_eq(got, want, n);
@@ -92,7 +74,7 @@ START_TEST(test_vectors_decode)
 
 	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
 		uint8_t in[16];
-		size_t n = varint_unhex(dec[i].hex, in);
+		size_t n = pd_test_unhex(dec[i].hex, in, sizeof(in));
 		uint64_t v = 12345;
 
 		ck_assert_int_eq(pd_varint_decode(in, n, &v), (int)n);
@@ -141,7 +123,7 @@ START_TEST(test_not_minimal)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[16];
-		size_t n = varint_unhex(bad[i], in);
+		size_t n = pd_test_unhex(bad[i], in, sizeof(in));
 		uint64_t v = 777;
 
 		ck_assert_int_eq(pd_varint_decode(in, n, &v),
@@ -159,7 +141,7 @@ START_TEST(test_truncated)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[16];
-		size_t n = varint_unhex(bad[i], in);
+		size_t n = pd_test_unhex(bad[i], in, sizeof(in));
 		uint64_t v = 777;
 
 		ck_assert_int_eq(pd_varint_decode(in, n, &v),
@@ -190,7 +172,7 @@ START_TEST(test_overflow)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[16];
-		size_t n = varint_unhex(bad[i], in);
+		size_t n = pd_test_unhex(bad[i], in, sizeof(in));
 		uint64_t v = 777;
 
 		ck_assert_int_eq(pd_varint_decode(in, n, &v), PD_ERR_OVERFLOW);
@@ -311,18 +293,6 @@ varint_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	uint64_t seed;
-	SRunner *sr;
-	int failed;
-
-	seed = env != NULL ? strtoull(env, NULL, 0) :
-	    (uint64_t)time(NULL) ^ (uint64_t)clock();
-	printf("check_varint: PD_TEST_SEED=%" PRIu64 "\n", seed);
-	varint_rng_state = seed;
-	sr = srunner_create(varint_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	varint_rng_state = pd_test_seed("check_varint");
+	return pd_test_run(varint_suite());
 }

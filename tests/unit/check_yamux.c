@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "net/yamux.h"
+
+#include "helpers.h"
 
 #define T_MAX_ID 4096		/* stream IDs tracked per side */
 
@@ -25,11 +26,7 @@ static uint64_t yx_rng_state;
 static uint64_t
 yx_rng(void)
 {
-	uint64_t z = (yx_rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return pd_test_rng(&yx_rng_state);
 }
 
 /* What one side saw on one stream. */
@@ -291,31 +288,11 @@ t_pump(struct t_side *a, struct t_side *b, size_t maxchunk)
 	ck_abort_msg("pump did not settle");
 }
 
-static size_t
-t_unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	while (*hex != '\0') {
-		unsigned x;
-
-		if (*hex == ' ') {
-			hex++;
-			continue;
-		}
-		ck_assert_uint_lt(n, cap);
-		ck_assert_int_eq(sscanf(hex, "%2x", &x), 1);
-		out[n++] = (uint8_t)x;
-		hex += 2;
-	}
-	return n;
-}
-
 static void
 t_assert_out_hex(struct t_side *s, const char *hex)
 {
 	uint8_t want[256];
-	size_t n = t_unhex(hex, want, sizeof(want));
+	size_t n = pd_test_unhex(hex, want, sizeof(want));
 	struct pd_buf *out = pd_yamux_out(s->y);
 
 	ck_assert_uint_eq(out->len, n);
@@ -327,7 +304,7 @@ static int
 t_feed_hex(struct t_side *s, const char *hex)
 {
 	uint8_t in[256];
-	size_t n = t_unhex(hex, in, sizeof(in));
+	size_t n = pd_test_unhex(hex, in, sizeof(in));
 
 	return pd_yamux_feed(s->y, in, n, 1000);
 }
@@ -361,7 +338,7 @@ START_TEST(test_header_codec)
 	struct pd_yamux_hdr h;
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		ck_assert_uint_eq(t_unhex(v[i].hex, in, sizeof(in)), 12);
+		ck_assert_uint_eq(pd_test_unhex(v[i].hex, in, sizeof(in)), 12);
 		ck_assert_int_eq(pd_yamux_hdr_decode(in, 12, &h), 0);
 		ck_assert_uint_eq(h.type, v[i].h.type);
 		ck_assert_uint_eq(h.flags, v[i].h.flags);
@@ -790,7 +767,7 @@ t_expect_protocol_error(int is_client, const char *hex)
 	ck_assert_str_ne(pd_yamux_why(s->y), "");
 	out = pd_yamux_out(s->y);
 	ck_assert_uint_ge(out->len, 12);
-	t_unhex(GOAWAY_PROTO, tail, sizeof(tail));
+	pd_test_unhex(GOAWAY_PROTO, tail, sizeof(tail));
 	ck_assert_mem_eq(out->data + out->len - 12, tail, 12);
 	/* Sticky, and the API is closed. */
 	ck_assert_int_eq(t_feed_hex(s, "00 02 0001 00000000 00000001"),
@@ -1159,15 +1136,6 @@ yamux_suite(void)
 int
 main(void)
 {
-	const char *env = getenv("PD_TEST_SEED");
-	SRunner *sr;
-	int failed;
-
-	yx_seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	printf("check_yamux: PD_TEST_SEED=%" PRIu64 "\n", yx_seed);
-	sr = srunner_create(yamux_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	yx_seed = pd_test_seed("check_yamux");
+	return pd_test_run(yamux_suite());
 }
