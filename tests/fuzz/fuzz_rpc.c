@@ -206,8 +206,12 @@ fuzz_line(struct rpc_server *srv, struct rpc_client *cl,
 	json_t *req, *id = NULL;
 	size_t want = 1, i;
 
-	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-	    NULL);
+	/*
+	 * A NUL byte makes the line a parse error (id null) whatever
+	 * jansson would make of the rest: it skips some NULs.
+	 */
+	req = memchr(line, '\0', len) != NULL ? NULL : json_loadb(line, len,
+	    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(req)) {
 		id = json_object_get(req, "id");
 		if (id == NULL && fuzz_shape_ok(req))
